@@ -1,0 +1,42 @@
+# Basismonitor: `make run` (one refresh through Airflow on the demo municipality) and `make test`.
+# Both create the locked environment in .venv first (uv, installed into the venv by pip if absent).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export AIRFLOW_HOME := $(CURDIR)/var/airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN := sqlite:///$(CURDIR)/var/airflow/airflow.db
+export BASISMONITOR_INBOX ?= $(CURDIR)/inbox
+
+.PHONY: venv run test airflow lint demo clean bench
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet "uv==0.13.9"
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/basismonitor demo --inbox $(BASISMONITOR_INBOX)
+
+run: $(STAMP)
+	PATH=$(BIN):$$PATH scripts/airflow_refresh.sh
+
+test: $(STAMP)
+	PATH=$(BIN):$$PATH $(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+airflow: $(STAMP)
+	PATH=$(BIN):$$PATH scripts/airflow_standalone.sh
+
+clean:
+	rm -rf var exports warehouse/*.duckdb warehouse/*.wal dbt_project/target
