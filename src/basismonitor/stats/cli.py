@@ -1,0 +1,292 @@
+"""``basismonitor estimate``: ad-hoc design-based estimates per area for analysts.
+
+Usable as a sub-command of the ``basismonitor`` CLI (:func:`register`) or directly
+(``python -m basismonitor.stats.cli FILE --value COL --weight COL --area COL``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from .estimates import survey_estimates
+
+__all__ = ["main", "register", "run"]
+
+DESCRIPTION = """\
+Weighted mean (a proportion for a 0/1 column) of --value per area, with its standard error and
+95% confidence interval (Taylor linearisation, as R's survey package), plus a TOTAL row.
+
+Design:
+  with --population   stratified by area with finite-population correction:
+                        svydesign(id=~1, strata=~area, weights=~w, fpc=~population)
+                      every area in FILE must be in the population file, with population >= its
+                      number of rows.
+  without it          weights only (one stratum, no fpc), areas are domains:
+                        svydesign(id=~1, weights=~w); svyby(~value, ~area, design, svymean)
+
+Rows with a missing value (an empty field or NA) are left out of that estimate (they stay in
+the design: R's na.rm=TRUE).  FILE is CSV or Parquet, one row per respondent.  Output columns:
+area,n,estimate,se,ci_low,ci_high (n = respondents with a value); CSV with --out, else a table.
+"""
+
+
+class UsageError(Exception):
+    """An input problem reported to the user (exit status 2)."""
+
+
+def _add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="respondent file (.csv or .parquet)")
+    parser.add_argument("--value", required=True, metavar="COL", help="numeric column to average")
+    parser.add_argument("--weight", required=True, metavar="COL", help="survey weight column")
+    parser.add_argument("--area", required=True, metavar="COL", help="area column (domain)")
+    parser.add_argument(
+        "--population",
+        metavar="FILE",
+        help="CSV with columns area,population (N per area): stratify by area with fpc",
+    )
+    parser.add_argument("--out", metavar="FILE", help="write the result as CSV instead of printing")
+    parser.add_argument(
+        "--lonely-psu",
+        choices=("fail", "certainty"),
+        default="fail",
+        help="with --population, an area with a single respondent: fail (as R) or let it "
+        "contribute no variance (certainty)",
+    )
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``estimate`` sub-command to a ``basismonitor`` argparse subparsers object."""
+    parser = subparsers.add_parser(
+        "estimate",
+        help="survey estimates per area (mean/proportion, SE, 95%% CI)",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_arguments(parser)
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _reader(path: Path, *, varchar: str | None = None) -> str:
+    """DuckDB table function reading ``path``; ``varchar`` forces a CSV column to text (so area
+    codes such as 0101 keep their leading zeros)."""
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return f"read_parquet({_literal(str(path))})"
+    types = f", types={{{_literal(varchar)}: 'VARCHAR'}}" if varchar else ""
+    return f"read_csv({_literal(str(path))}, header=true, nullstr=['', 'NA']{types})"
+
+
+def _types(con: duckdb.DuckDBPyConnection, view: str) -> dict[str, str]:
+    return {str(r[0]): str(r[1]).upper() for r in con.execute(f"DESCRIBE {view}").fetchall()}
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+_NUMERIC = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "UTINYINT",
+    "USMALLINT",
+    "UINTEGER",
+    "UBIGINT",
+    "UHUGEINT",
+    "FLOAT",
+    "DOUBLE",
+    "DECIMAL",
+    "REAL",
+    "BOOLEAN",
+)
+
+
+def _estimate(args: argparse.Namespace) -> pd.DataFrame:
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"{path}: file not found")
+    con = duckdb.connect()
+    try:
+        return _estimate_with(con, path, args)
+    finally:
+        con.close()
+
+
+def _estimate_with(
+    con: duckdb.DuckDBPyConnection, path: Path, args: argparse.Namespace
+) -> pd.DataFrame:
+    try:
+        con.execute(f"CREATE TEMP VIEW respondents AS SELECT * FROM {_reader(path)}")
+        types = _types(con, "respondents")
+        for option, col in (
+            ("--value", args.value),
+            ("--weight", args.weight),
+            ("--area", args.area),
+        ):
+            if col not in types:
+                raise UsageError(
+                    f"{path}: column {col!r} ({option}) not found; columns: {', '.join(types)}"
+                )
+        if types[args.area] != "VARCHAR" and path.suffix.lower() not in (".parquet", ".pq"):
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW respondents AS SELECT * FROM "
+                + _reader(path, varchar=args.area)
+            )
+            types = _types(con, "respondents")
+    except duckdb.Error as exc:
+        raise UsageError(f"{path}: cannot read as {path.suffix or 'CSV'}: {exc}") from exc
+    for option, col in (("--value", args.value), ("--weight", args.weight)):
+        if not types[col].startswith(_NUMERIC):
+            raise UsageError(f"{path}: column {col!r} ({option}) is not numeric ({types[col]})")
+    q_area, q_w = _quote(args.area), _quote(args.weight)
+    bad_w = con.execute(
+        f"SELECT count(*) FILTER (WHERE {q_w} IS NULL OR isnan({q_w}::DOUBLE)), "
+        f"count(*) FILTER (WHERE {q_w} < 0) FROM respondents"
+    ).fetchone()
+    if bad_w[0] or bad_w[1]:
+        raise UsageError(
+            f"{path}: column {args.weight!r} (--weight) has {bad_w[0]} missing and {bad_w[1]} "
+            "negative weights"
+        )
+
+    if args.population is None:
+        return survey_estimates(
+            con,
+            "respondents",
+            value=args.value,
+            weight=args.weight,
+            domain=args.area,
+        )
+
+    pop_path = Path(args.population)
+    if not pop_path.is_file():
+        raise UsageError(f"{pop_path}: population file not found")
+    try:
+        con.execute(
+            "CREATE TEMP TABLE population AS SELECT * FROM "
+            f"read_csv({_literal(str(pop_path))}, header=true, all_varchar=true)"
+        )
+        pcols = [str(r[0]) for r in con.execute("DESCRIBE population").fetchall()]
+    except duckdb.Error as exc:
+        raise UsageError(f"{pop_path}: cannot read as CSV: {exc}") from exc
+    for col in ("area", "population"):
+        if col not in pcols:
+            raise UsageError(
+                f"{pop_path}: column {col!r} not found; expected columns area,population "
+                f"(got {', '.join(pcols)})"
+            )
+    bad = con.execute(
+        "SELECT area, population FROM population WHERE area IS NULL OR population IS NULL "
+        "OR TRY_CAST(population AS DOUBLE) IS NULL OR TRY_CAST(population AS DOUBLE) <= 0 LIMIT 5"
+    ).fetchall()
+    if bad:
+        raise UsageError(
+            f"{pop_path}: column 'population' must be a positive number for every area; "
+            f"bad rows: {bad}"
+        )
+    dup = con.execute(
+        "SELECT area FROM population GROUP BY area HAVING count(*) > 1 LIMIT 5"
+    ).fetchall()
+    if dup:
+        raise UsageError(f"{pop_path}: column 'area' has duplicates: {[r[0] for r in dup]}")
+    n_null = con.execute(f"SELECT count(*) FROM respondents WHERE {q_area} IS NULL").fetchone()[0]
+    if n_null:
+        raise UsageError(
+            f"{path}: column {args.area!r} (--area) is empty in {n_null} rows; with --population "
+            "every respondent needs an area (stratum)"
+        )
+    checks = con.execute(
+        f"""
+        SELECT CAST(r.{q_area} AS VARCHAR) AS area, count(*) AS n,
+               any_value(TRY_CAST(p.population AS DOUBLE)) AS population,
+               bool_or(p.area IS NULL) AS missing
+        FROM respondents r LEFT JOIN population p ON CAST(r.{q_area} AS VARCHAR) = p.area
+        GROUP BY 1 ORDER BY 1
+        """
+    ).df()
+    missing = checks.loc[checks["missing"], "area"].tolist()
+    if missing:
+        raise UsageError(
+            f"{pop_path}: no population for {len(missing)} area(s) of column {args.area!r} in "
+            f"{path}: {', '.join(map(str, missing[:10]))}"
+        )
+    small = checks[checks["population"] < checks["n"]]
+    if len(small):
+        rows = small[["area", "population", "n"]].head(10).itertuples(index=False)
+        listed = ", ".join(f"{a} (population {p:g} < {n} respondents)" for a, p, n in rows)
+        raise UsageError(f"{pop_path}: column 'population' smaller than the sample in {listed}")
+    relation = (
+        f"(SELECT r.*, TRY_CAST(p.population AS DOUBLE) AS __population FROM respondents r "
+        f"JOIN population p ON CAST(r.{q_area} AS VARCHAR) = p.area)"
+    )
+    try:
+        return survey_estimates(
+            con,
+            relation,
+            value=args.value,
+            weight=args.weight,
+            domain=args.area,
+            stratum=args.area,
+            population="__population",
+            lonely_psu=args.lonely_psu,
+        )
+    except ValueError as exc:
+        hint = " (use --lonely-psu certainty)" if "only one sampled row" in str(exc) else ""
+        raise UsageError(f"{path}: {exc}{hint}") from exc
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the ``estimate`` command; returns the process exit status."""
+    try:
+        result = _estimate(args)
+    except UsageError as exc:
+        print(f"basismonitor estimate: error: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, KeyError, TypeError, duckdb.Error) as exc:
+        print(f"basismonitor estimate: error: {args.file}: {exc}", file=sys.stderr)
+        return 2
+    table = result[["domain", "n", "estimate", "se", "ci_low", "ci_high"]].rename(
+        columns={"domain": "area"}
+    )
+    if args.out:
+        out = Path(args.out)
+        try:
+            table.to_csv(out, index=False)
+        except OSError as exc:
+            print(f"basismonitor estimate: error: {out}: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {len(table)} rows to {out}", file=sys.stderr)
+    else:
+        print(table.to_string(index=False, float_format=lambda v: f"{v:.6g}", na_rep="NA"))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Stand-alone entry point: ``python -m basismonitor.stats.cli FILE --value ...``."""
+    parser = argparse.ArgumentParser(
+        prog="basismonitor estimate",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_arguments(parser)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help or a usage error
+        return int(exc.code or 0)
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
