@@ -1,0 +1,28 @@
+{#- Small pieces of the compass method shared by several models. -#}
+
+{% macro clip_index(expr) -%}
+    least(greatest({{ expr }}, {{ var('index_min') }}), {{ var('index_max') }})
+{%- endmacro %}
+
+{% macro index_class(index_expr, judged_expr='true') -%}
+    {#- Five bands on the index; composition (not judged) is shaded less / more, never judged. -#}
+    case
+        when {{ index_expr }} is null then null
+        when not ({{ judged_expr }}) then
+            case
+                when {{ index_expr }} < {{ var('worse_below') }} then 'minder'
+                when {{ index_expr }} > {{ var('better_above') }} then 'meer'
+                else 'gemiddeld'
+            end
+        when {{ index_expr }} < {{ var('much_worse_below') }} then 'veel slechter'
+        when {{ index_expr }} < {{ var('worse_below') }} then 'slechter'
+        when {{ index_expr }} <= {{ var('better_above') }} then 'gemiddeld'
+        when {{ index_expr }} <= {{ var('much_better_above') }} then 'beter'
+        else 'veel beter'
+    end
+{%- endmacro %}
+
+{% macro edition_for_period(period_expr) -%}
+    {#- The area edition in force in a period: the latest edition that started on or before it. -#}
+    (select max(e.edition) from {{ ref('int_area_editions') }} as e where e.edition <= {{ period_expr }})
+{%- endmacro %}

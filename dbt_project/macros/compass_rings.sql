@@ -1,0 +1,82 @@
+{#- The inner rings of a compass from its indicator ring. `indicator_ring` is a CTE with one row per
+    (edition, gemeente_code, area_code, indicator) holding: theme_code, quadrant_code, is_judged,
+    weight, idx (null when not shown). Each composite is the weighted mean of its children's indices,
+    shown only when at least var('min_children_share') of its children are shown; composition
+    (not judged) is left out of the centre. Returns CTEs themes_ring, quadrants_ring, centre_ring. -#}
+{% macro compass_rings(indicator_ring) %}
+themes_ring as (
+
+    select
+        edition,
+        gemeente_code,
+        area_code,
+        theme_code as node_code,
+        any_value(quadrant_code) as quadrant_code,
+        bool_and(is_judged) as is_judged,
+        count(*) as n_children,
+        count(idx) as n_children_shown,
+        sum(idx * weight) filter (where idx is not null) / nullif(sum(weight) filter (where idx is not null), 0) as raw_idx
+    from {{ indicator_ring }}
+    group by edition, gemeente_code, area_code, theme_code
+
+),
+
+quadrants_ring as (
+
+    select
+        themes_ring.edition,
+        themes_ring.gemeente_code,
+        themes_ring.area_code,
+        themes_ring.quadrant_code as node_code,
+        themes_ring.quadrant_code,
+        bool_and(themes_ring.is_judged) as is_judged,
+        count(*) as n_children,
+        count(*) filter (where themes_ring.n_children_shown >= {{ var('min_children_share') }} * themes_ring.n_children and themes_ring.raw_idx is not null) as n_children_shown,
+        sum(themes_ring.raw_idx * themes.weight) filter (where themes_ring.n_children_shown >= {{ var('min_children_share') }} * themes_ring.n_children)
+            / nullif(sum(themes.weight) filter (where themes_ring.n_children_shown >= {{ var('min_children_share') }} * themes_ring.n_children and themes_ring.raw_idx is not null), 0) as raw_idx
+    from themes_ring
+    inner join {{ ref('themes') }} as themes on themes.theme_code = themes_ring.node_code
+    group by themes_ring.edition, themes_ring.gemeente_code, themes_ring.area_code, themes_ring.quadrant_code
+
+),
+
+centre_ring as (
+
+    select
+        quadrants_ring.edition,
+        quadrants_ring.gemeente_code,
+        quadrants_ring.area_code,
+        'centrum' as node_code,
+        cast(null as varchar) as quadrant_code,
+        true as is_judged,
+        count(*) as n_children,
+        count(*) filter (where quadrants_ring.n_children_shown >= {{ var('min_children_share') }} * quadrants_ring.n_children and quadrants_ring.raw_idx is not null) as n_children_shown,
+        avg(quadrants_ring.raw_idx) filter (where quadrants_ring.n_children_shown >= {{ var('min_children_share') }} * quadrants_ring.n_children) as raw_idx
+    from quadrants_ring
+    inner join {{ ref('quadrants') }} as quadrants on quadrants.quadrant_code = quadrants_ring.node_code
+    where quadrants.in_centre
+    group by quadrants_ring.edition, quadrants_ring.gemeente_code, quadrants_ring.area_code
+
+),
+
+composites as (
+
+    select 'theme' as node_level, themes_ring.*, themes_ring.quadrant_code as parent_node_code from themes_ring
+    union all by name
+    select 'quadrant' as node_level, quadrants_ring.*, 'centrum' as parent_node_code from quadrants_ring
+    union all by name
+    select 'centre' as node_level, centre_ring.*, cast(null as varchar) as parent_node_code from centre_ring
+
+),
+
+composites_classed as (
+
+    select
+        *,
+        n_children_shown >= {{ var('min_children_share') }} * n_children and raw_idx is not null as shown,
+        -- rounded before classing, so the published index and its class always agree
+        case when n_children_shown >= {{ var('min_children_share') }} * n_children then round(raw_idx, 1) end as idx
+    from composites
+
+)
+{% endmacro %}

@@ -1,0 +1,101 @@
+-- Crosswalk at the compass level from every edition to the current one: the share of an old
+-- compass area's inhabitants that lives in each current compass area. Built from the buurt
+-- crosswalk weighted by the buurten's register population in the last year of the old edition.
+-- The current edition maps onto itself with share 1.
+
+with
+
+editions as (
+
+    select * from {{ ref('int_area_editions') }}
+
+),
+
+current_edition as (
+
+    select edition from editions where is_current
+
+),
+
+buurten as (
+
+    select * from {{ ref('int_buurten_mapped_to_compass_areas') }}
+
+),
+
+buurt_crosswalk as (
+
+    select * from {{ ref('stg_areas__crosswalk') }}
+    where to_edition = (select edition from current_edition)
+
+),
+
+buurt_population as (
+
+    select
+        editions.edition,
+        population.buurt_code,
+        sum(population.population) as population
+    from {{ ref('stg_registry__population') }} as population
+    inner join editions
+        on population.period = least(editions.valid_to, (select max(period) from {{ ref('stg_registry__population') }}))
+    group by all
+
+),
+
+old_to_new as (
+
+    select
+        crosswalk.from_edition,
+        old_buurt.area_code as from_area_code,
+        new_buurt.area_code as to_area_code,
+        sum(crosswalk.share * coalesce(buurt_population.population, 0)) as population_moved,
+        crosswalk.method
+    from buurt_crosswalk as crosswalk
+    inner join buurten as old_buurt
+        on old_buurt.edition = crosswalk.from_edition
+        and old_buurt.buurt_code = crosswalk.from_code
+    inner join buurten as new_buurt
+        on new_buurt.edition = crosswalk.to_edition
+        and new_buurt.buurt_code = crosswalk.to_code
+    left join buurt_population
+        on buurt_population.edition = crosswalk.from_edition
+        and buurt_population.buurt_code = crosswalk.from_code
+    group by all
+
+),
+
+shares as (
+
+    select
+        from_edition,
+        from_area_code,
+        to_area_code,
+        population_moved / nullif(sum(population_moved) over (partition by from_edition, from_area_code), 0) as share,
+        'crosswalk buurten, weighted by ' || method as method
+    from old_to_new
+
+),
+
+identity as (
+
+    select distinct
+        edition as from_edition,
+        area_code as from_area_code,
+        area_code as to_area_code,
+        1.0 as share,
+        'identity' as method
+    from buurten
+    where edition = (select edition from current_edition)
+
+),
+
+final as (
+
+    select * from shares where share > 0
+    union all
+    select * from identity
+
+)
+
+select * from final

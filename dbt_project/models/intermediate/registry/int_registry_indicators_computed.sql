@@ -1,0 +1,264 @@
+-- Registry indicators per period x area (compass areas and the city):
+--   registry_value  the published figure (e.g. average WOZ value, share owner-occupied),
+--   registry_share  numerator / denominator (0..1),
+--   registry_rate   numerator / denominator x 1,000,
+--   registry_count  the published count.
+-- Police crimes (source police): the source's own totals for compass areas and the gemeente where
+-- it publishes them, else the sum of its buurten; related to the register population.
+-- Suppression: a missing-value code of the source suppresses the figure and everything derived
+-- from it with the code's reason (hidden, unknown, ...); a numerator below the catalogue's
+-- min_count, or a population below its min_population, suppresses the figure too.
+
+with
+
+indicators as (
+
+    select * from {{ ref('indicators') }}
+    where source_kind = 'registry'
+
+),
+
+kwb as (
+
+    select * from {{ ref('int_registry_values_located') }}
+
+),
+
+kwb_population as (
+
+    select period, area_code, value as population
+    from kwb
+    where variable = 'a_inw'
+
+),
+
+kwb_indicators as (
+
+    select
+        indicators.indicator_code,
+        indicators.kind,
+        numerator.period,
+        numerator.edition,
+        numerator.gemeente_code,
+        numerator.area_code,
+        numerator.is_city,
+        case when indicators.kind in ('registry_value', 'registry_count') then null else numerator.value end as numerator,
+        denominator.value as denominator,
+        case
+            when indicators.kind = 'registry_share' then numerator.value / nullif(denominator.value, 0)
+            when indicators.kind = 'registry_rate' then 1000 * numerator.value / nullif(denominator.value, 0)
+            else numerator.value
+        end as value,
+        coalesce(numerator.missing_reason, denominator.missing_reason) as missing_reason,
+        kwb_population.population,
+        indicators.min_count,
+        indicators.min_population,
+        list_distinct(list_value(numerator.load_id, denominator.load_id)) as load_ids
+    from indicators
+    inner join kwb as numerator
+        on numerator.variable = indicators.item
+    left join kwb as denominator
+        on denominator.variable = indicators.denominator
+        and denominator.period = numerator.period
+        and denominator.area_code = numerator.area_code
+    left join kwb_population
+        on kwb_population.period = numerator.period
+        and kwb_population.area_code = numerator.area_code
+    where indicators.source = 'kwb'
+
+),
+
+population as (
+
+    select period, edition, gemeente_code, area_code, sum(population) as population
+    from {{ ref('int_population_by_compass_area') }}
+    group by all
+
+),
+
+city_population as (
+
+    select period, edition, gemeente_code, sum(population) as population
+    from population
+    group by all
+
+),
+
+editions as (
+
+    select * from {{ ref('int_area_editions') }}
+
+),
+
+area_levels as (
+
+    select edition, area_code, area_level from {{ ref('int_area_ancestors') }} where depth = 0
+
+),
+
+crimes_located as (
+
+    select
+        crimes.period,
+        editions.edition,
+        area_levels.area_level,
+        crimes.area_code,
+        crimes.crime_type,
+        crimes.crimes,
+        crimes.missing_reason,
+        crimes.load_id
+    from {{ ref('stg_registry__police_crimes') }} as crimes
+    inner join editions
+        on crimes.period between editions.valid_from and editions.valid_to
+    inner join area_levels
+        on area_levels.edition = editions.edition
+        and area_levels.area_code = crimes.area_code
+
+),
+
+crimes_by_buurt as (
+
+    select
+        crimes.*,
+        buurten.gemeente_code,
+        buurten.area_code as compass_area_code
+    from crimes_located as crimes
+    inner join {{ ref('int_buurten_mapped_to_compass_areas') }} as buurten
+        on buurten.edition = crimes.edition
+        and buurten.buurt_code = crimes.area_code
+    where crimes.area_level = 'buurt'
+
+),
+
+crimes_rolled_up as (
+
+    -- where the source publishes no total of its own: sum the buurten; a hidden or unknown buurt
+    -- hides the total it is part of ("hidden by the source hides what is derived from it")
+    select
+        period,
+        edition,
+        gemeente_code,
+        coalesce(compass_area_code, gemeente_code) as area_code,
+        compass_area_code is null as is_city,
+        crime_type,
+        case when count(missing_reason) = 0 then sum(crimes) end as crimes,
+        case
+            when count(missing_reason) filter (where missing_reason in ('hidden', 'unknown')) > 0
+                then min(missing_reason) filter (where missing_reason in ('hidden', 'unknown'))
+            when count(missing_reason) > 0 then min(missing_reason)
+        end as missing_reason,
+        list_distinct(list(load_id)) as load_ids,
+        'computed from buurten' as city_value_source
+    from crimes_by_buurt
+    group by grouping sets (
+        (period, edition, gemeente_code, compass_area_code, crime_type),
+        (period, edition, gemeente_code, crime_type)
+    )
+
+),
+
+crimes_published as (
+
+    -- the source's own totals for the compass areas and the gemeente (CBS 47018NED has them)
+    select
+        crimes.period,
+        crimes.edition,
+        city.ancestor_code as gemeente_code,
+        crimes.area_code,
+        crimes.area_level = 'gemeente' as is_city,
+        crimes.crime_type,
+        crimes.crimes,
+        crimes.missing_reason,
+        [crimes.load_id] as load_ids,
+        'published' as city_value_source
+    from crimes_located as crimes
+    inner join {{ ref('int_area_ancestors') }} as city
+        on city.edition = crimes.edition
+        and city.area_code = crimes.area_code
+        and city.ancestor_level = 'gemeente'
+    where crimes.area_level in ('gemeente', '{{ var("compass_level") }}')
+
+),
+
+crimes_rolled_up_or_published as (
+
+    select * from crimes_published
+    union all by name
+    select rolled.*
+    from crimes_rolled_up as rolled
+    anti join crimes_published as published
+        on published.period = rolled.period
+        and published.area_code = rolled.area_code
+        and published.crime_type = rolled.crime_type
+
+),
+
+police_indicators as (
+
+    select
+        indicators.indicator_code,
+        indicators.kind,
+        crimes.period,
+        crimes.edition,
+        crimes.gemeente_code,
+        crimes.area_code,
+        crimes.is_city,
+        cast(crimes.crimes as double) as numerator,
+        cast(coalesce(population.population, city_population.population) as double) as denominator,
+        1000 * crimes.crimes / nullif(coalesce(population.population, city_population.population), 0) as value,
+        crimes.missing_reason,
+        coalesce(population.population, city_population.population) as population,
+        indicators.min_count,
+        indicators.min_population,
+        crimes.load_ids,
+        crimes.city_value_source
+    from indicators
+    inner join crimes_rolled_up_or_published as crimes
+        on crimes.crime_type = indicators.item
+    left join population
+        on not crimes.is_city
+        and population.period = crimes.period
+        and population.area_code = crimes.area_code
+    left join city_population
+        on crimes.is_city
+        and city_population.period = crimes.period
+        and city_population.gemeente_code = crimes.gemeente_code
+    where indicators.source = 'police'
+
+),
+
+unioned as (
+
+    select *, 'published' as city_value_source from kwb_indicators
+    union all by name
+    select * from police_indicators
+
+),
+
+final as (
+
+    select
+        indicator_code,
+        period,
+        edition,
+        gemeente_code,
+        area_code,
+        is_city,
+        numerator,
+        denominator,
+        case
+            when missing_reason is not null then 'source: ' || missing_reason
+            when population < coalesce(min_population, 0) then 'population below ' || min_population
+            when kind in ('registry_share', 'registry_rate') and numerator < coalesce(min_count, 0)
+                then 'count below ' || min_count
+            when kind = 'registry_count' and value < coalesce(min_count, 0) then 'count below ' || min_count
+            when value is null then 'no value'
+        end as suppression_reason,
+        value,
+        city_value_source,
+        load_ids
+    from unioned
+
+)
+
+select * from final

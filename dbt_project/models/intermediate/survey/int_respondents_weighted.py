@@ -1,0 +1,94 @@
+"""Survey weights: rake respondents within each wave x compass area to the register margins.
+
+Weights start equal within an area (15+ population / respondents) and are raked by iterative
+proportional fitting to the area's age-group and sex margins, so they sum to its population.
+A respondent without age or sex (a few per wave) keeps the base weight's share on that margin: the
+category "onbekend" gets their base-weight total as target and the known categories share the
+rest in register proportions. Non-convergence, trimmed weights and margin categories without
+respondents are reported per area and wave (columns below, summarised in int_weighting_report),
+never silently. The method lives in basismonitor.stats (one implementation for dbt and the CLI).
+"""
+
+import pandas as pd
+
+UNKNOWN = "onbekend"
+
+
+def _margin(margins, respondents, var):
+    """[stratum, var, population] with an 'onbekend' cell for respondents missing var."""
+    known = margins.groupby(["stratum", var], as_index=False)["population"].sum()
+    totals = known.groupby("stratum")["population"].sum()
+    missing = respondents[respondents[var].isna()]
+    unknown = missing.groupby("stratum")["base_weight"].sum()
+    if unknown.empty:
+        return known
+    factor = ((totals - unknown.reindex(totals.index).fillna(0.0)) / totals).rename("factor")
+    known = known.join(factor, on="stratum")
+    known["population"] = known["population"] * known.pop("factor")
+    extra = unknown.rename("population").reset_index()
+    extra[var] = UNKNOWN
+    return pd.concat([known, extra[["stratum", var, "population"]]], ignore_index=True)
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    from basismonitor.stats import rake
+
+    respondents = dbt.ref("int_respondents_located").df()
+    margins = dbt.ref("int_survey_margins").df()
+    respondents["stratum"] = respondents["wave"].astype(str) + ":" + respondents["area_code"]
+    margins["stratum"] = margins["wave"].astype(str) + ":" + margins["area_code"]
+
+    totals = margins.groupby("stratum", as_index=False)["population"].sum()
+    counts = respondents.groupby("stratum").size().rename("n").reset_index()
+    base = totals.merge(counts, on="stratum", how="inner")
+    base["base_weight"] = base["population"] / base["n"]
+    respondents = respondents.merge(
+        base[["stratum", "base_weight", "population"]], on="stratum", how="inner"
+    ).rename(columns={"population": "area_population"})
+
+    margin_frames = {var: _margin(margins, respondents, var) for var in ("age_group", "sex")}
+    frame = respondents.copy()
+    for var in margin_frames:
+        frame[var] = frame[var].fillna(UNKNOWN)
+    result = rake(
+        frame,
+        weight="base_weight",
+        margins=margin_frames,
+        by="stratum",
+        tol=float(dbt.config.get("rake_tol")),
+        max_iter=int(dbt.config.get("rake_max_iter")),
+        bounds=(float(dbt.config.get("weight_bound_low")), float(dbt.config.get("weight_bound_high"))),
+    )
+    respondents["weight"] = result.weights
+    # Trimming can keep an area from converging (reported below); the weights then still sum to
+    # the area's population, so the total is right even where a margin is off by max_rel_error.
+    sums = respondents.groupby("stratum")["weight"].transform("sum")
+    respondents["weight"] = respondents["weight"] * respondents["area_population"] / sums
+    report = result.report.copy()
+    report["dropped"] = report["dropped"].map(lambda cells: "; ".join(map(str, cells)) or None)
+    respondents = respondents.merge(
+        report[["stratum", "converged", "iterations", "max_rel_error", "n_trimmed", "dropped"]],
+        on="stratum",
+        how="left",
+    )
+    return respondents[
+        [
+            "wave",
+            "area_code",
+            "respondent_key",
+            "edition",
+            "gemeente_code",
+            "age_group",
+            "sex",
+            "base_weight",
+            "weight",
+            "area_population",
+            "converged",
+            "iterations",
+            "max_rel_error",
+            "n_trimmed",
+            "dropped",
+            "load_id",
+        ]
+    ]

@@ -1,0 +1,64 @@
+-- The fact table: one row per area edition x area x period x indicator (compass areas and the
+-- city). Current-edition rows hold every period recomputed onto the current division (for trends);
+-- rows of older editions keep the figures as published on their own division. A suppressed figure
+-- keeps its reason and shows no numbers.
+
+with
+
+harmonised as (
+
+    select *, edition <> (select edition from {{ ref('int_area_editions') }} where is_current) as _old
+    from {{ ref('int_indicator_values_harmonised') }}
+
+),
+
+old_editions as (
+
+    select
+        *,
+        true as is_native,
+        'as published on edition ' || edition as harmonisation_method
+    from {{ ref('int_indicator_values_unioned') }}
+    where edition <> (select edition from {{ ref('int_area_editions') }} where is_current)
+
+),
+
+combined as (
+
+    select * exclude (_old) from harmonised
+    union all by name
+    select * from old_editions
+
+),
+
+final as (
+
+    select
+        cast(edition as integer) as area_edition,
+        cast(gemeente_code as varchar) as gemeente_code,
+        cast(area_code as varchar) as area_code,
+        cast(is_city as boolean) as is_city,
+        cast(period as integer) as period,
+        cast(indicator_code as varchar) as indicator_code,
+        cast(case when suppression_reason is null then value end as double) as value,
+        cast(case when suppression_reason is null then numerator end as double) as numerator,
+        cast(case when suppression_reason is null then denominator end as double) as denominator,
+        cast(case when suppression_reason is null then n end as bigint) as n_unweighted,
+        cast(case when suppression_reason is null then weighted_n end as double) as n_weighted,
+        cast(case when suppression_reason is null then se end as double) as standard_error,
+        cast(case when suppression_reason is null then ci_low end as double) as ci_low,
+        cast(case when suppression_reason is null then ci_high end as double) as ci_high,
+        cast(case when suppression_reason is null then contrast end as double) as contrast_with_city,
+        cast(case when suppression_reason is null then contrast_se end as double) as contrast_se,
+        cast(case when suppression_reason is null then significant end as boolean) as significant,
+        suppression_reason is not null as suppressed,
+        cast(suppression_reason as varchar) as suppression_reason,
+        cast(city_value_source as varchar) as city_value_source,
+        not is_native as is_harmonised,
+        cast(harmonisation_method as varchar) as harmonisation_method,
+        cast(load_ids as varchar[]) as load_ids
+    from combined
+
+)
+
+select * from final

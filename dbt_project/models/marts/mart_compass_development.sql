@@ -1,0 +1,193 @@
+-- The development compass: how each compass area changed from base_period to current_period
+-- against the city's change, on the current edition (older figures recomputed through the
+-- crosswalk). Index = 100 + scale x polarity x (area change - city change) / spread, spread = the
+-- mean absolute deviation of the areas' changes from the city change. For survey indicators the
+-- difference of changes is tested with the variance of both waves' contrasts (independent samples).
+
+with
+
+facts as (
+
+    select *
+    from {{ ref('fct_indicator_value') }}
+    where area_edition = (select edition from {{ ref('int_area_editions') }} where is_current)
+
+),
+
+indicators as (
+
+    select * from {{ ref('dim_indicator') }}
+
+),
+
+paired as (
+
+    select
+        current_.gemeente_code,
+        current_.area_code,
+        current_.is_city,
+        current_.area_edition,
+        current_.indicator_code,
+        current_.value as current_value,
+        base.value as base_value,
+        current_.value - base.value as change,
+        current_.contrast_with_city - base.contrast_with_city as contrast_change,
+        sqrt(current_.contrast_se * current_.contrast_se + base.contrast_se * base.contrast_se) as contrast_change_se,
+        coalesce(current_.suppression_reason, base.suppression_reason,
+            case when base.value is null then 'no value in base period ' || {{ var('base_period') }} end) as suppression_reason,
+        current_.n_unweighted as n_unweighted_current,
+        base.n_unweighted as n_unweighted_base
+    from facts as current_
+    left join facts as base
+        on base.area_code = current_.area_code
+        and base.indicator_code = current_.indicator_code
+        and base.period = {{ var('base_period') }}
+    where current_.period = {{ var('current_period') }}
+
+),
+
+compared as (
+
+    select
+        areas.*,
+        city.change as city_change,
+        indicators.source_kind,
+        indicators.polarity,
+        indicators.theme_code,
+        indicators.quadrant_code,
+        indicators.is_judged and indicators.polarity <> 0 as is_judged,
+        indicators.theme_weight as weight,
+        case
+            when indicators.source_kind = 'survey' and areas.contrast_change_se > 0
+                then abs(areas.contrast_change) / areas.contrast_change_se > 1.959963984540054
+        end as significant
+    from paired as areas
+    inner join indicators
+        on indicators.indicator_code = areas.indicator_code
+    left join paired as city
+        on city.is_city
+        and city.gemeente_code = areas.gemeente_code
+        and city.indicator_code = areas.indicator_code
+    where not areas.is_city
+
+),
+
+spreads as (
+
+    select gemeente_code, indicator_code, avg(abs(change - city_change)) as spread
+    from compared
+    where change is not null and city_change is not null
+    group by all
+
+),
+
+indicator_ring as (
+
+    select
+        {{ var('current_period') }} as edition,
+        compared.*,
+        case
+            when compared.change is null or compared.city_change is null or compared.suppression_reason is not null then null
+            when coalesce(spreads.spread, 0) = 0 then 100.0
+            else round({{ clip_index("100 + " ~ var('index_scale') ~ " * (case when compared.polarity = 0 then 1 else compared.polarity end) * (compared.change - compared.city_change) / spreads.spread") }}, 1)
+        end as idx
+    from compared
+    left join spreads
+        on spreads.gemeente_code = compared.gemeente_code
+        and spreads.indicator_code = compared.indicator_code
+
+),
+
+{{ compass_rings('indicator_ring') }},
+
+indicator_nodes as (
+
+    select
+        edition,
+        area_edition,
+        gemeente_code,
+        area_code,
+        'indicator' as node_level,
+        indicator_code as node_code,
+        theme_code as parent_node_code,
+        quadrant_code,
+        is_judged,
+        change as value,
+        city_change as city_value,
+        base_value,
+        current_value,
+        idx as index_value,
+        case
+            when idx is null then null
+            when source_kind = 'survey' and is_judged and not coalesce(significant, false) then 'gemiddeld'
+            else {{ index_class('idx', 'is_judged') }}
+        end as class,
+        significant,
+        idx is null as suppressed,
+        coalesce(suppression_reason, case when idx is null then 'no city change' end) as suppression_reason,
+        cast(null as integer) as n_children,
+        cast(null as integer) as n_children_shown
+    from indicator_ring
+
+),
+
+composite_nodes as (
+
+    select
+        edition,
+        (select edition from {{ ref('int_area_editions') }} where is_current) as area_edition,
+        gemeente_code,
+        area_code,
+        node_level,
+        node_code,
+        parent_node_code,
+        quadrant_code,
+        is_judged,
+        cast(null as double) as value,
+        cast(null as double) as city_value,
+        cast(null as double) as base_value,
+        cast(null as double) as current_value,
+        idx as index_value,
+        {{ index_class('idx', 'is_judged') }} as class,
+        cast(null as boolean) as significant,
+        not shown as suppressed,
+        case when not shown then 'too few parts shown (' || n_children_shown || ' of ' || n_children || ')' end as suppression_reason,
+        n_children,
+        n_children_shown
+    from composites_classed
+
+),
+
+final as (
+
+    select
+        cast(edition as integer) as edition,
+        cast({{ var('base_period') }} as integer) as base_period,
+        cast(area_edition as integer) as area_edition,
+        cast(gemeente_code as varchar) as gemeente_code,
+        cast(area_code as varchar) as area_code,
+        cast(node_level as varchar) as node_level,
+        cast(node_code as varchar) as node_code,
+        cast(parent_node_code as varchar) as parent_node_code,
+        cast(quadrant_code as varchar) as quadrant_code,
+        cast(is_judged as boolean) as is_judged,
+        cast(base_value as double) as base_value,
+        cast(current_value as double) as current_value,
+        cast(value as double) as change,
+        cast(city_value as double) as city_change,
+        cast(index_value as double) as index_value,
+        cast(class as varchar) as class,
+        cast(significant as boolean) as significant,
+        cast(suppressed as boolean) as suppressed,
+        cast(suppression_reason as varchar) as suppression_reason,
+        cast(n_children as integer) as n_children,
+        cast(n_children_shown as integer) as n_children_shown
+    from (
+        select * from indicator_nodes
+        union all by name
+        select * from composite_nodes
+    )
+
+)
+
+select * from final
