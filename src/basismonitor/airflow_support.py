@@ -1,0 +1,98 @@
+"""Helpers for the Airflow DAGs: settings from params, and a plain failure summary.
+
+Kept out of dags/ so the DAG files stay thin and this logic is importable and tested.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+
+from basismonitor.config import PROJECT_ROOT, Settings
+
+log = logging.getLogger(__name__)
+
+WAREHOUSE_POOL = "warehouse_writer"
+
+
+def refresh_dates(first_wave: int = 2024, waves: int = 10, month: int = 3, day: int = 1) -> list[datetime]:
+    """When the biannual refresh runs: 1 March after each survey wave (waves in even years).
+
+    Cron cannot say "every other year", so the DAG uses an events timetable over these dates.
+    Override with BASISMONITOR_REFRESH_DATES="2025-03-01,2027-03-01,...".
+    """
+    import os
+
+    configured = os.environ.get("BASISMONITOR_REFRESH_DATES")
+    if configured:
+        return [datetime.fromisoformat(d.strip()).replace(tzinfo=UTC) for d in configured.split(",") if d.strip()]
+    return [datetime(first_wave + 1 + 2 * i, month, day, 6, tzinfo=UTC) for i in range(waves)]
+
+
+def edition_for(params: dict | None, logical_date: datetime | None) -> int:
+    """The edition a run builds: the `edition` param when given, else the wave before the run."""
+    params = params or {}
+    if params.get("edition"):
+        return int(params["edition"])
+    if logical_date is not None:
+        year = logical_date.year - 1
+        return year - (year % 2)  # the last even (survey) year before the run
+    return Settings.from_env().edition
+
+
+def settings_for(params: dict | None, logical_date: datetime | None = None) -> Settings:
+    base = Settings.from_env()
+    return Settings(
+        warehouse=base.warehouse, exports=base.exports, inbox=base.inbox,
+        edition=edition_for(params, logical_date),
+    )
+
+
+def _advice(error: BaseException | None) -> str:
+    name = type(error).__name__ if error else ""
+    text = str(error or "")
+    if name == "IngestionError":
+        return ("a source file could not be loaded: correct or replace the file named above in the inbox "
+                "(rows it could use are not landed; nothing was published), then clear this task")
+    if name == "GateFailed":
+        return ("the quality gate stopped publication: open the validation report, fix the source or the "
+                "model, then rerun the refresh; the previous edition is still published")
+    if name == "DbtFailed":
+        return ("a dbt model or test failed: run `basismonitor build` locally to see it, fix, then clear "
+                "the transform task")
+    if "lock" in text.lower():
+        return "another process holds the DuckDB warehouse: wait for it (one writer at a time) and retry"
+    return "see the task log; the previous published edition is untouched"
+
+
+def failure_summary(context: dict) -> str:
+    ti = context.get("task_instance") or context.get("ti")
+    error = context.get("exception")
+    dag_id = getattr(ti, "dag_id", "?")
+    task_id = getattr(ti, "task_id", "?")
+    map_index = getattr(ti, "map_index", -1)
+    run_id = context.get("run_id") or getattr(ti, "run_id", "?")
+    where = f"{dag_id}.{task_id}" + (f"[{map_index}]" if map_index not in (None, -1) else "")
+    lines = [
+        f"Basismonitor refresh failed at {where} (run {run_id})",
+        f"what: {type(error).__name__ if error else 'unknown error'}: {error}",
+        f"what to do: {_advice(error)}",
+    ]
+    return "\n".join(lines)
+
+
+def on_failure(context: dict) -> None:
+    """Failure callback: write the plain summary to var/airflow/failures/ and the log."""
+    summary = failure_summary(context)
+    log.error(summary)
+    folder = PROJECT_ROOT / "var" / "failures"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    (folder / f"{stamp}.txt").write_text(summary + "\n", encoding="utf-8")
+    (folder / "latest.json").write_text(json.dumps({"at": stamp, "summary": summary}) + "\n", encoding="utf-8")
+
+
+def failure_file() -> Path:
+    return PROJECT_ROOT / "var" / "failures" / "latest.json"

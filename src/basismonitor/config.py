@@ -1,0 +1,37 @@
+"""Where things live. Every path has an embedded default and an environment override.
+
+The defaults are relative to the project root, so `make run` on a fresh clone works without any
+configuration; deployments set the BASISMONITOR_* variables (see docs/DEPLOYMENT.md).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+
+def _path(env: str, default: Path) -> Path:
+    value = os.environ.get(env)
+    return Path(value).expanduser().resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    warehouse: Path
+    exports: Path
+    inbox: Path
+    edition: int
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            warehouse=_path("BASISMONITOR_WAREHOUSE", PROJECT_ROOT / "warehouse" / "basismonitor.duckdb"),
+            exports=_path("BASISMONITOR_EXPORTS", PROJECT_ROOT / "exports"),
+            inbox=_path("BASISMONITOR_INBOX", PROJECT_ROOT / "inbox"),
+            edition=int(os.environ.get("BASISMONITOR_EDITION", "2024")),
+        )

@@ -1,0 +1,165 @@
+"""The refresh's stages as plain functions: the CLI calls them, and so do the Airflow tasks.
+
+    ingest -> build (dbt) -> validate (Great Expectations) -> publish
+
+Each stage takes explicit paths so tests run it on a warehouse in tmp_path. A failure in any
+stage raises before publish, so the last published edition stays as it was.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from basismonitor.config import PROJECT_ROOT, Settings
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class StageTimes:
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def report(self) -> str:
+        total = sum(self.seconds.values())
+        parts = ", ".join(f"{k} {v:.1f}s" for k, v in self.seconds.items())
+        return f"{parts}; total {total:.1f}s"
+
+
+def ingest(warehouse: Path, inbox: Path, *, progress: Progress = print) -> list:
+    from basismonitor.ingestion import ingest_inbox
+
+    if not inbox.exists():
+        raise FileNotFoundError(f"inbox {inbox} does not exist: run `basismonitor demo` or deliver files")
+    return ingest_inbox(warehouse, inbox, progress=progress)
+
+
+def build(warehouse: Path, edition: int, *, base_period: int | None = None, progress: Progress = print,
+          select: str | None = None) -> list[dict]:
+    from basismonitor.dbt import run_dbt
+
+    vars_ = {"current_period": edition}
+    if base_period is not None:
+        vars_["base_period"] = base_period
+    args = ["--select", select] if select else []
+    progress(f"dbt build on {warehouse} (edition {edition})")
+    return run_dbt("build", warehouse, args=args, vars=vars_)
+
+
+def validate(warehouse: Path, edition: int, *, docs_root: Path | None = None, progress: Progress = print):
+    from basismonitor.validation import GateFailed, validate_warehouse
+
+    docs_root = docs_root or PROJECT_ROOT / "var" / "validation"
+    result = validate_warehouse(warehouse, edition, docs_root=docs_root, progress=progress)
+    for failure in result.warnings:
+        progress(f"  warning: {failure}")
+    if not result.passed:
+        raise GateFailed(result)
+    progress(
+        f"quality gate passed: {result.expectations_run} expectations on {len(result.tables)} tables"
+        + (f"; report {result.docs_dir / 'index.html'}" if result.docs_dir else "")
+    )
+    return result
+
+
+def publish(warehouse: Path, exports: Path, edition: int, *, docs_dir: Path | None = None,
+            progress: Progress = print):
+    from basismonitor.publish import publish_edition
+
+    published = publish_edition(warehouse, exports, edition, validation_docs=docs_dir, progress=progress)
+    progress(f"published edition {edition} to {published.path} (exports/latest -> {edition})")
+    return published
+
+
+def refresh(settings: Settings, *, edition: int | None = None, base_period: int | None = None,
+            progress: Progress = print) -> StageTimes:
+    """All stages in this process; returns the wall time per stage."""
+    edition = edition or settings.edition
+    times = StageTimes()
+
+    def timed(name, fn, *args, **kwargs):
+        start = time.perf_counter()
+        progress(f"== {name}")
+        out = fn(*args, **kwargs)
+        times.seconds[name] = time.perf_counter() - start
+        return out
+
+    timed("ingest", ingest, settings.warehouse, settings.inbox, progress=progress)
+    timed("build", build, settings.warehouse, edition, base_period=base_period, progress=progress)
+    gate = timed("validate", validate, settings.warehouse, edition, progress=progress)
+    timed("publish", publish, settings.warehouse, settings.exports, edition, docs_dir=gate.docs_dir,
+          progress=progress)
+    progress(f"refresh done: {times.report()}")
+    return times
+
+
+# --- CLI ----------------------------------------------------------------------------------------
+
+def _settings(args) -> Settings:
+    base = Settings.from_env()
+    return Settings(
+        warehouse=Path(getattr(args, "warehouse", None) or base.warehouse).resolve(),
+        exports=Path(getattr(args, "exports", None) or base.exports).resolve(),
+        inbox=Path(getattr(args, "inbox", None) or base.inbox).resolve(),
+        edition=getattr(args, "edition", None) or base.edition,
+    )
+
+
+def _common(parser: argparse.ArgumentParser, *, inbox=False, exports=False) -> None:
+    parser.add_argument("--warehouse", help="DuckDB file (default: $BASISMONITOR_WAREHOUSE or warehouse/basismonitor.duckdb)")
+    parser.add_argument("--edition", type=int, help="the edition = current survey period (default: $BASISMONITOR_EDITION or 2024)")
+    if inbox:
+        parser.add_argument("--inbox", help="source files (default: $BASISMONITOR_INBOX or inbox/)")
+    if exports:
+        parser.add_argument("--exports", help="export root (default: $BASISMONITOR_EXPORTS or exports/)")
+
+
+def _run_build(args) -> int:
+    s = _settings(args)
+    build(s.warehouse, s.edition, base_period=args.base_period, select=args.select)
+    return 0
+
+
+def _run_validate(args) -> int:
+    s = _settings(args)
+    validate(s.warehouse, s.edition)
+    return 0
+
+
+def _run_publish(args) -> int:
+    s = _settings(args)
+    gate = validate(s.warehouse, s.edition)
+    publish(s.warehouse, s.exports, s.edition, docs_dir=gate.docs_dir)
+    return 0
+
+
+def _run_refresh(args) -> int:
+    s = _settings(args)
+    refresh(s, base_period=args.base_period)
+    print(f"warehouse: {s.warehouse}  (open: duckdb {s.warehouse} -readonly)")
+    print(f"exports:   {s.exports / str(s.edition)}")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("build", help="dbt build: staging -> facts -> compass marts, with dbt's tests")
+    _common(p)
+    p.add_argument("--base-period", type=int, help="development compass base period (default in dbt_project.yml)")
+    p.add_argument("--select", help="dbt node selection (default: everything)")
+    p.set_defaults(func=_run_build)
+
+    p = subparsers.add_parser("validate", help="run the Great Expectations gate on the marts")
+    _common(p)
+    p.set_defaults(func=_run_validate)
+
+    p = subparsers.add_parser("publish", help="validate, then export the edition atomically to exports/<edition>/")
+    _common(p, exports=True)
+    p.set_defaults(func=_run_publish)
+
+    p = subparsers.add_parser("refresh", help="ingest -> build -> validate -> publish in this process")
+    _common(p, inbox=True, exports=True)
+    p.add_argument("--base-period", type=int, help="development compass base period")
+    p.set_defaults(func=_run_refresh)
