@@ -12,10 +12,19 @@ from airflow.sdk import Asset, Param, dag, task, task_group
 
 from airflow.timetables.events import EventsTimetable
 
-from basismonitor.airflow_support import WAREHOUSE_POOL, on_failure, refresh_dates, settings_for
+from basismonitor.airflow_support import (
+    WAREHOUSE_POOL,
+    on_failure,
+    refresh_dates,
+    settings_for,
+    source_names,
+)
 
 RAW_TABLES = Asset(name="basismonitor_raw", uri="file:///basismonitor/warehouse/raw")
 MARTS = Asset(name="basismonitor_marts", uri="file:///basismonitor/warehouse/marts")
+# Sources in dependency order, read from ingestion/sources.yml (a small YAML file: cheap to parse).
+SOURCES = source_names()
+
 PUBLISHED = Asset(name="basismonitor_published_edition", uri="file:///basismonitor/exports/latest")
 
 DOC = """
@@ -25,9 +34,11 @@ Runs on 1 March after each survey wave (every two years; events timetable) or by
 params: `edition` (the survey wave the compass shows; default the last wave before the run) and
 `base_period` (development compass base; default in dbt_project.yml).
 
-1. **ingest**: every new file in the inbox lands in the warehouse's `raw` schema (one mapped task
-   per file; rejected rows go to `raw.quarantine` with their reason; a file that cannot be parsed
-   fails its task with the file, row and column).
+1. **ingest**: per configured source (in dependency order, areas first) a `discover_<source>`
+   task lists its deliveries and `load_<source>` is mapped over them (one delivery = one period's
+   files, a survey wave's codebook before its data). New files land in the `raw` schema; rejected
+   rows go to `raw.quarantine` with their reason; a file that cannot be parsed fails its task with
+   the file, row and column, and the refresh stops before anything is published.
 2. **transform**: one `dbt build` (models and dbt's tests) on the DuckDB warehouse.
 3. **validate**: the Great Expectations gate on the marts; a critical failure stops here.
 4. **publish**: exports/<edition>/ written aside and moved into place; `exports/latest` follows.
@@ -56,35 +67,57 @@ the previous published edition is untouched.
 def basismonitor_refresh():
     @task_group(group_id="ingest")
     def ingest_group():
-        """Find new files in the inbox and land each one (mapped), with lineage and quarantine."""
+        """Find the inbox's files per configured source and land each file (one mapped task per
+        source, in dependency order: areas before everything that checks area codes)."""
 
-        @task(retries=2, retry_delay=timedelta(seconds=30), retry_exponential_backoff=True)
-        def discover(params=None, logical_date=None) -> list[dict]:
+        @task(trigger_rule="none_failed", retries=2, retry_delay=timedelta(seconds=30),
+              retry_exponential_backoff=True)
+        def discover(source: str, params=None, logical_date=None) -> list[list[dict]]:
+            """The source's deliveries in the inbox: per period its files in load order (a
+            survey wave's codebook before its data). Already-landed files are skipped by load."""
             from basismonitor.ingestion import discover as find
 
             settings = settings_for(params, logical_date)
-            return [
-                {"source": f.source, "period": f.period, "path": str(f.path)}
-                for f in find(settings.inbox)
-            ]
+            deliveries: dict[str, list[dict]] = {}
+            for f in find(settings.inbox, sources=[source]):
+                deliveries.setdefault(f.period, []).append(
+                    {"source": f.source, "period": f.period, "path": str(f.path)}
+                )
+            return list(deliveries.values())
 
         @task(pool=WAREHOUSE_POOL, outlets=[RAW_TABLES], max_active_tis_per_dag=1,
-              retries=2, retry_delay=timedelta(seconds=30), retry_exponential_backoff=True)
-        def load(pending: dict, params=None, logical_date=None) -> dict:
+              trigger_rule="none_failed", retries=2, retry_delay=timedelta(seconds=30),
+              retry_exponential_backoff=True)
+        def load(delivery: list[dict], params=None, logical_date=None) -> list[dict]:
+            """Land one delivery's files in order, each all-or-nothing; rows a file cannot use go
+            to raw.quarantine with their reason."""
             from pathlib import Path
 
             from basismonitor.ingestion import load_file
 
             settings = settings_for(params, logical_date)
-            result = load_file(settings.warehouse, pending["source"], pending["period"], Path(pending["path"]))
-            print(f"{result.source} {result.period} {result.path}: {result.status} "
-                  f"read {result.rows_read} landed {result.rows_landed} quarantined {result.rows_quarantined}")
-            return {"status": result.status, "rows_read": result.rows_read, "rows_landed": result.rows_landed,
-                    "rows_quarantined": result.rows_quarantined}
+            results = []
+            for pending in delivery:
+                result = load_file(settings.warehouse, pending["source"], pending["period"],
+                                   Path(pending["path"]))
+                print(f"{result.source} {result.period} {result.path}: {result.status} "
+                      f"read {result.rows_read} landed {result.rows_landed} "
+                      f"quarantined {result.rows_quarantined}")
+                results.append({"file": result.path, "status": result.status,
+                                "rows_read": result.rows_read, "rows_landed": result.rows_landed,
+                                "rows_quarantined": result.rows_quarantined})
+            return results
 
-        return load.expand(pending=discover())
+        previous = None
+        for name in SOURCES:
+            found = discover.override(task_id=f"discover_{name}")(name)
+            loaded = load.override(task_id=f"load_{name}").expand(delivery=found)
+            if previous is not None:
+                previous >> found
+            previous = loaded
+        return previous
 
-    @task(pool=WAREHOUSE_POOL, outlets=[MARTS])
+    @task(pool=WAREHOUSE_POOL, outlets=[MARTS], trigger_rule="none_failed")
     def transform(params=None, logical_date=None) -> None:
         """dbt build: staging -> intermediate -> facts and compass marts, with dbt's data and unit tests."""
         from basismonitor.pipeline import build

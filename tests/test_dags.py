@@ -29,8 +29,16 @@ def test_dags_folder_imports_without_errors(dagbag):
 def test_refresh_dag_has_its_stages_in_order(dagbag):
     dag = dagbag.dags["basismonitor_refresh"]
     ids = set(dag.task_dict)
-    assert {"ingest.discover", "ingest.load", "transform", "validate", "publish"} <= ids
-    assert "ingest.load" in dag.task_dict["transform"].upstream_task_ids
+    assert {"transform", "validate", "publish"} <= ids
+    from basismonitor.airflow_support import source_names
+
+    sources = source_names()
+    assert sources[0] == "areas"  # areas land before everything that checks area codes
+    for name in sources:
+        assert {f"ingest.discover_{name}", f"ingest.load_{name}"} <= ids
+    for before, after in zip(sources, sources[1:], strict=False):
+        assert f"ingest.load_{before}" in dag.task_dict[f"ingest.discover_{after}"].upstream_task_ids
+    assert f"ingest.load_{sources[-1]}" in dag.task_dict["transform"].upstream_task_ids
     assert "transform" in dag.task_dict["validate"].upstream_task_ids
     assert "validate" in dag.task_dict["publish"].upstream_task_ids
     assert dag.max_active_runs == 1
@@ -44,7 +52,7 @@ def test_refresh_dag_schedule_params_and_single_writer(dagbag):
     assert all(d.month == 3 and d.day == 1 for d in dag.timetable.event_dates)
     assert {"edition", "base_period"} <= set(dag.params.keys())
     assert dag.task_dict["transform"].pool == "warehouse_writer"
-    assert dag.task_dict["ingest.load"].pool == "warehouse_writer"
+    assert dag.task_dict["ingest.load_areas"].pool == "warehouse_writer"
 
 
 def test_scheduled_runs_build_the_wave_before_them():

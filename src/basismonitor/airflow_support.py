@@ -50,6 +50,13 @@ def settings_for(params: dict | None, logical_date: datetime | None = None) -> S
     )
 
 
+def source_names() -> list[str]:
+    """The configured sources in dependency order (areas first), for one ingest task each."""
+    from basismonitor.ingestion import load_config
+
+    return [source.name for source in load_config().ordered()]
+
+
 def _advice(error: BaseException | None) -> str:
     name = type(error).__name__ if error else ""
     text = str(error or "")

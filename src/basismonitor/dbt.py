@@ -33,7 +33,10 @@ def run_dbt(command: str, warehouse: Path, *, args: Sequence[str] = (), vars: di
     ]
     if vars:
         cli_args += ["--vars", json.dumps(vars)]
-    result = dbtRunner().invoke(cli_args)
+    try:
+        result = dbtRunner().invoke(cli_args)
+    finally:
+        _release_warehouse()
     nodes = []
     if result.result is not None and hasattr(result.result, "results"):
         for node_result in result.result.results:
@@ -52,3 +55,21 @@ def run_dbt(command: str, warehouse: Path, *, args: Sequence[str] = (), vars: di
             detail += f"\n  {result.exception}"
         raise DbtFailed(f"dbt {command} failed on {warehouse}:\n{detail}".rstrip())
     return nodes
+
+
+def _release_warehouse() -> None:
+    """Close the DuckDB handle dbt-duckdb keeps for the process after a run.
+
+    dbt-duckdb caches one read-write connection per process (DuckDBConnectionManager._ENV). In a
+    long-lived process (an Airflow task runner, `airflow dags test`, the tests) that handle would
+    stop the next stage from opening the file read-only ("different configuration") and would keep
+    the single-writer lock. There is no public API for this; the class attribute is dbt-duckdb's.
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # pragma: no cover
+        return
+    env = DuckDBConnectionManager._ENV
+    if env is not None:
+        env.close()
+    DuckDBConnectionManager.close_all_connections()
