@@ -12,10 +12,18 @@ themes_ring as (
         area_code,
         theme_code as node_code,
         any_value(quadrant_code) as quadrant_code,
-        bool_and(is_judged) as is_judged,
-        count(*) as n_children,
-        count(idx) as n_children_shown,
-        sum(idx * weight) filter (where idx is not null) / nullif(sum(weight) filter (where idx is not null), 0) as raw_idx
+        -- a theme is judged when any of its indicators is; its index then averages the judged
+        -- indicators only (descriptive ones are shown, not counted in a judgement)
+        bool_or(is_judged) as is_judged,
+        case when bool_or(is_judged) then count(*) filter (where is_judged) else count(*) end as n_children,
+        case when bool_or(is_judged) then count(idx) filter (where is_judged) else count(idx) end as n_children_shown,
+        case
+            when bool_or(is_judged)
+                then sum(idx * weight) filter (where idx is not null and is_judged)
+                    / nullif(sum(weight) filter (where idx is not null and is_judged), 0)
+            else sum(idx * weight) filter (where idx is not null)
+                / nullif(sum(weight) filter (where idx is not null), 0)
+        end as raw_idx
     from {{ indicator_ring }}
     group by edition, gemeente_code, area_code, theme_code
 
@@ -29,7 +37,7 @@ quadrants_ring as (
         themes_ring.area_code,
         themes_ring.quadrant_code as node_code,
         themes_ring.quadrant_code,
-        bool_and(themes_ring.is_judged) as is_judged,
+        bool_or(themes_ring.is_judged) as is_judged,
         count(*) as n_children,
         count(*) filter (where themes_ring.n_children_shown >= {{ var('min_children_share') }} * themes_ring.n_children and themes_ring.raw_idx is not null) as n_children_shown,
         sum(themes_ring.raw_idx * themes.weight) filter (where themes_ring.n_children_shown >= {{ var('min_children_share') }} * themes_ring.n_children)

@@ -107,7 +107,7 @@ indicator_nodes as (
             else {{ index_class('idx', 'is_judged') }}
         end as class,
         significant,
-        suppressed or value is null as suppressed,
+        suppressed or idx is null as suppressed,
         coalesce(suppression_reason, case when city_value is null then 'no city value' end) as suppression_reason,
         n_unweighted,
         standard_error,

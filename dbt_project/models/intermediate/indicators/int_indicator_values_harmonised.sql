@@ -74,8 +74,9 @@ areas as (
         any_value(gemeente_code) as gemeente_code,
         to_area_code as area_code,
         false as is_city,
-        case when any_value(kind) = 'registry_count' then sum(share * numerator) else sum(a * numerator) end as numerator,
-        case when any_value(kind) = 'registry_count' then sum(share * denominator) else sum(a * denominator) end as denominator,
+        -- numerators and denominators are counts: apportioned by share for every kind
+        sum(share * numerator) as numerator,
+        sum(share * denominator) as denominator,
         case when any_value(kind) = 'registry_count' then sum(share * value) else sum(a * value) end as value,
         cast(sum(n) as bigint) as n,
         sum(share * weighted_n) as weighted_n,

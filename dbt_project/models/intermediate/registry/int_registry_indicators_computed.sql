@@ -141,12 +141,12 @@ crimes_rolled_up as (
         coalesce(compass_area_code, gemeente_code) as area_code,
         compass_area_code is null as is_city,
         crime_type,
-        case when count(missing_reason) = 0 then sum(crimes) end as crimes,
+        -- not applicable / empty buurten do not block the total (DOMAIN.md 6)
         case
-            when count(missing_reason) filter (where missing_reason in ('hidden', 'unknown')) > 0
-                then min(missing_reason) filter (where missing_reason in ('hidden', 'unknown'))
-            when count(missing_reason) > 0 then min(missing_reason)
-        end as missing_reason,
+            when count(missing_reason) filter (where missing_reason in ('hidden', 'unknown')) = 0
+                then sum(crimes)
+        end as crimes,
+        min(missing_reason) filter (where missing_reason in ('hidden', 'unknown')) as missing_reason,
         list_distinct(list(load_id)) as load_ids,
         'computed from buurten' as city_value_source
     from crimes_by_buurt

@@ -66,7 +66,9 @@ def model(dbt, session):
     sums = respondents.groupby("stratum")["weight"].transform("sum")
     respondents["weight"] = respondents["weight"] * respondents["area_population"] / sums
     report = result.report.copy()
-    report["dropped"] = report["dropped"].map(lambda cells: "; ".join(map(str, cells)) or None)
+    report["dropped"] = (
+        report["dropped"].map(lambda cells: "; ".join(map(str, cells)) or None).astype("string")
+    )
     respondents = respondents.merge(
         report[["stratum", "converged", "iterations", "max_rel_error", "n_trimmed", "dropped"]],
         on="stratum",

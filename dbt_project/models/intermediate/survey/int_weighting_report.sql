@@ -13,7 +13,7 @@ select
     max(iterations) as iterations,
     max(max_rel_error) as max_rel_error,
     max(n_trimmed) as n_trimmed,
-    any_value(dropped) as dropped_cells,
+    cast(any_value(dropped) as varchar) as dropped_cells,
     max(weight) / avg(weight) as max_weight_ratio,
     count(*) filter (where age_group is null or sex is null) as respondents_without_age_or_sex
 from {{ ref('int_respondents_weighted') }}
