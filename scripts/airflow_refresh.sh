@@ -29,7 +29,7 @@ PY
 )
 echo "DAG run state: $state ($(( $(date +%s) - start ))s; full log: $log)"
 if [ "$state" != "success" ]; then
-  [ -f var/failures/latest.json ] && cat var/failures/latest.json
+  [ -f var/failures/latest.json ] && cat var/failures/latest.json; echo
   exit 1
 fi
 cat <<MSG

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -63,3 +63,13 @@ def test_scheduled_runs_build_the_wave_before_them():
     assert edition_for({}, datetime(2025, 3, 1, tzinfo=UTC)) == 2024
     assert edition_for({"edition": 2016}, datetime(2025, 3, 1, tzinfo=UTC)) == 2016
     assert edition_for(None, datetime(2026, 3, 1, tzinfo=UTC)) == 2024
+
+
+def test_yearly_registry_dag_lands_everything_but_the_survey(dagbag):
+    dag = dagbag.dags["basismonitor_registry_yearly"]
+    ids = set(dag.task_dict)
+    assert "ingest.load_registry" in ids and "ingest.load_police" in ids
+    assert "ingest.load_survey" not in ids
+    assert dag.timetable.expression == "0 6 1 7 *"
+    assert dag.max_active_runs == 1
+    assert {"transform", "validate", "publish"} <= ids

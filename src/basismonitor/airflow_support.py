@@ -50,11 +50,11 @@ def settings_for(params: dict | None, logical_date: datetime | None = None) -> S
     )
 
 
-def source_names() -> list[str]:
+def source_names(exclude_kinds: tuple[str, ...] = ()) -> list[str]:
     """The configured sources in dependency order (areas first), for one ingest task each."""
     from basismonitor.ingestion import load_config
 
-    return [source.name for source in load_config().ordered()]
+    return [s.name for s in load_config().ordered() if s.kind not in exclude_kinds]
 
 
 def _advice(error: BaseException | None) -> str:
@@ -94,12 +94,15 @@ def on_failure(context: dict) -> None:
     """Failure callback: write the plain summary to var/airflow/failures/ and the log."""
     summary = failure_summary(context)
     log.error(summary)
-    folder = PROJECT_ROOT / "var" / "failures"
+    folder = failure_dir()
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     (folder / f"{stamp}.txt").write_text(summary + "\n", encoding="utf-8")
     (folder / "latest.json").write_text(json.dumps({"at": stamp, "summary": summary}) + "\n", encoding="utf-8")
 
 
-def failure_file() -> Path:
-    return PROJECT_ROOT / "var" / "failures" / "latest.json"
+def failure_dir() -> Path:
+    """Where failure summaries go: $BASISMONITOR_FAILURES or var/failures in the project."""
+    import os
+
+    return Path(os.environ.get("BASISMONITOR_FAILURES", PROJECT_ROOT / "var" / "failures"))

@@ -1,0 +1,91 @@
+"""The refresh DAG run for real: `airflow dags test` on an embedded SQLite metadata database."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+AIRFLOW = str(Path(sys.executable).parent / "airflow")
+
+pytestmark = pytest.mark.slow
+
+
+def _env(root: Path, inbox: Path) -> dict[str, str]:
+    home = root / "airflow"
+    home.mkdir(parents=True, exist_ok=True)
+    return dict(
+        os.environ,
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
+        BASISMONITOR_WAREHOUSE=str(root / "warehouse.duckdb"),
+        BASISMONITOR_EXPORTS=str(root / "exports"),
+        BASISMONITOR_INBOX=str(inbox),
+        BASISMONITOR_FAILURES=str(root / "failures"),
+    )
+
+
+def _dags_test(env: dict[str, str], edition: int = 2024) -> subprocess.CompletedProcess:
+    subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
+    return subprocess.run(
+        [AIRFLOW, "dags", "test", "basismonitor_refresh", "--conf", json.dumps({"edition": edition})],
+        env=env, capture_output=True, text=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def airflow_run(small_inbox, tmp_path_factory):
+    root = tmp_path_factory.mktemp("airflow-run")
+    env = _env(root, small_inbox)
+    done = _dags_test(env)
+    return root, env, done
+
+
+def test_dag_run_succeeds_and_publishes(airflow_run):
+    root, _, done = airflow_run
+    assert done.returncode == 0, done.stdout[-4000:]
+    assert "state=success" in done.stdout + done.stderr
+    edition = root / "exports" / "2024"
+    assert (edition / "mart_compass_status.parquet").exists()
+    assert (edition / "mart_compass_status.csv").exists()
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        assert con.sql("select count(*) from marts.mart_compass_status").fetchone()[0] > 0
+
+
+def test_second_run_with_the_same_inputs_changes_nothing(airflow_run):
+    root, env, first = airflow_run
+    assert first.returncode == 0
+    edition = root / "exports" / "2024"
+    before = {p.name: p.read_bytes() for p in edition.glob("*.parquet")}
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        loads_before = con.sql("select count(*) from raw.loads").fetchone()[0]
+    again = _dags_test(env)
+    assert again.returncode == 0, again.stdout[-4000:]
+    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+        assert con.sql("select count(*) from raw.loads").fetchone()[0] == loads_before  # all skipped
+    after = {p.name: p.read_bytes() for p in edition.glob("*.parquet")}
+    assert after == before
+
+
+def test_broken_source_fails_the_run_with_a_plain_summary(small_inbox, tmp_path):
+    inbox = tmp_path / "inbox"
+    shutil.copytree(small_inbox, inbox)
+    broken = inbox / "registry" / "2024" / "kwb-2024.csv"
+    broken.write_text("this is not;a KWB file\n1;2\n", encoding="utf-8")
+    env = _env(tmp_path, inbox)
+    done = _dags_test(env)
+    assert done.returncode != 0
+    summary = json.loads((tmp_path / "failures" / "latest.json").read_text())["summary"]
+    assert "load_registry" in summary
+    assert "kwb-2024.csv" in summary
+    assert "what to do:" in summary
+    assert not (tmp_path / "exports" / "2024").exists()  # nothing published
