@@ -1,0 +1,666 @@
+"""Build the static site of one published edition: edition_dir/site/.
+
+    site/index.html                  map + list of the compass areas, search
+    site/area/<code>.html            status and development compass, tables, trend, similar areas
+    site/area/<code>.csv|.xlsx       the area's data (aggregates, suppression respected)
+    site/area/<code>-status.svg|png, -development.svg|png   the compasses for reports
+    site/static/site.css, site.js    the only assets (no CDN, no fonts, no fetch)
+    site/manifest.json               files, sizes, sha256, how the PNGs were made
+
+The site is written to a temporary folder inside edition_dir and renamed into place, so a
+half-built site never replaces a complete one. Output is deterministic (no timestamps).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import shutil
+import unicodedata
+import uuid
+from collections.abc import Callable
+from html import escape
+from pathlib import Path
+
+import jinja2
+
+from basismonitor.site import fmt
+from basismonitor.site.data import (
+    SIMILAR_METHOD,
+    Edition,
+    clean,
+    composition_quadrants,
+    label_of,
+    load_edition,
+    node_labels,
+    quadrant_rank,
+    records,
+    similar_areas,
+    tree_nodes,
+)
+from basismonitor.site.downloads import area_csv, area_tables, area_xlsx
+from basismonitor.site.geometry import (
+    Cell,
+    Projection,
+    bounds,
+    compass_layout,
+    label_point,
+    parse_wkt,
+    polygons_to_path,
+)
+from basismonitor.site.palette import Fill, css_rules, legend_entries, node_fill
+from basismonitor.site.raster import RingRaster, compass_png
+from basismonitor.site.svg import (
+    MapArea,
+    NodeView,
+    compass_svg,
+    map_svg,
+    node_summary,
+    sparkline_svg,
+)
+
+HERE = Path(__file__).resolve().parent
+MAP_WIDTH = 640.0
+SIMILAR_K = 5
+SOURCE_KIND_NL = {"survey": "enquête", "registry": "registratie", "activity": "activiteiten"}
+PNG_NOTE = (
+    "PNG rendered by basismonitor.site.raster: a pure-Python rasteriser (numpy + zlib) of the "
+    "ring chart with a built-in bitmap font; no browser needed, deterministic bytes."
+)
+DOWNLOADS = (
+    (".csv", "Gegevens van de wijk (CSV)"),
+    (".xlsx", "Gegevens van de wijk (Excel)"),
+    ("-status.svg", "Statuskompas (SVG)"),
+    ("-status.png", "Statuskompas (PNG)"),
+    ("-development.svg", "Ontwikkelingskompas (SVG)"),
+    ("-development.png", "Ontwikkelingskompas (PNG)"),
+)
+DOWNLOADS_NOTE = (
+    "CSV en Excel bevatten de rijen van deze wijk uit het statuskompas, het ontwikkelingskompas "
+    "en de cijfers per jaar (fct_indicator_value), met de kolomnamen van de gepubliceerde "
+    "tabellen. Niet getoonde cijfers zijn leeg; de reden staat erbij."
+)
+CENTRE = "centre-centrum"
+
+Progress = Callable[[str], None]
+
+
+def build_site(edition_dir: Path, *, progress: Progress = print) -> Path:
+    """Build the compass pages of the published edition in `edition_dir` into edition_dir/site.
+
+    Reads only the edition's exported Parquet files; writes nothing outside edition_dir/site
+    (a temporary folder edition_dir/.site-* is renamed into place). Returns edition_dir/site;
+    the overview is edition_dir/site/index.html.
+    """
+    edition_dir = Path(edition_dir)
+    ed = load_edition(edition_dir)
+    staging = edition_dir / f".site-{uuid.uuid4().hex[:8]}"
+    staging.mkdir()
+    target = edition_dir / "site"
+    try:
+        SiteBuilder(ed, edition_dir, staging).build()
+        aside = None
+        if target.exists():
+            aside = edition_dir / f".site-old-{uuid.uuid4().hex[:8]}"
+            os.replace(target, aside)
+        try:
+            os.replace(staging, target)
+        except BaseException:
+            if aside is not None:
+                os.replace(aside, target)
+            raise
+        if aside is not None:
+            shutil.rmtree(aside, ignore_errors=True)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    progress(f"site of edition {ed.edition}: {target / 'index.html'} ({len(ed.areas)} areas)")
+    return target
+
+
+# --- small HTML pieces ---------------------------------------------------------------------------
+
+
+def swatch(fill: Fill) -> str:
+    return f'<span class="sw {fill.css}"></span>'
+
+
+def badge(fill: Fill, text: str) -> str:
+    return f'<span class="badge">{swatch(fill)}{escape(text)}</span>'
+
+
+def row_fill(row: dict | None) -> Fill:
+    if not row:
+        return node_fill(judged=True, klass=None, suppressed=False)
+    judged = True if row.get("is_judged") is None else bool(row.get("is_judged"))
+    return node_fill(judged=judged, klass=row.get("class"), suppressed=bool(row.get("suppressed")))
+
+
+def class_text(row: dict | None) -> str:
+    if not row:
+        return "geen gegevens"
+    if row.get("suppressed"):
+        return "niet getoond"
+    return row.get("class") or "geen gegevens"
+
+
+def centre_badge(row: dict | None) -> str:
+    """'91,6 slechter' with its swatch (the centre of a compass) for lists."""
+    text = class_text(row)
+    if row and not row.get("suppressed") and row.get("class"):
+        text = f"{fmt.index(row.get('index_value'))} {text}"
+    return badge(row_fill(row), text)
+
+
+def key_figure(row: dict | None) -> str:
+    big = "–" if not row or row.get("suppressed") else fmt.index(row.get("index_value"))
+    return (
+        f'{swatch(row_fill(row))}<span class="big">{escape(big)}</span>'
+        f"<span>{escape(class_text(row))}</span>"
+    )
+
+
+def legend_html(*, judged_only: bool = False) -> str:
+    """The legend as HTML; judged_only for the map (a centre index is never composition)."""
+    groups: dict[str, list[Fill]] = {}
+    for group, fill in legend_entries():
+        if judged_only and fill.kind == "composition":
+            continue
+        groups.setdefault(group, []).append(fill)
+    parts = ['<div class="legend card" aria-label="Legenda">']
+    for group, fills in groups.items():
+        items = "".join(
+            f"<span>{swatch(f)}{escape(f.label.replace('samenstelling: ', ''))}</span>"
+            for f in fills
+        )
+        parts.append(f'<div class="group"><strong>{escape(group)}:</strong>{items}</div>')
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def human_size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{fmt.number(n / 1024, 0)} kB"
+    return f"{fmt.number(n / 1024 / 1024, 1)} MB"
+
+
+def search_key(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def by_area(mart) -> dict[str, dict[str, dict]]:
+    """{area: {"<level>-<code>": row}} of a compass mart."""
+    out: dict[str, dict[str, dict]] = {}
+    for row in records(mart):
+        out.setdefault(row["area_code"], {})[f"{row['node_level']}-{row['node_code']}"] = row
+    return out
+
+
+def node_views(rows: dict[str, dict], labels: dict) -> dict[str, NodeView]:
+    views = {}
+    for key, row in rows.items():
+        level, code = row["node_level"], row["node_code"]
+        label = label_of(labels, level, code)
+        suppressed = bool(row.get("suppressed"))
+        judged = True if row.get("is_judged") is None else bool(row.get("is_judged"))
+        reason = fmt.reason(row.get("suppression_reason"))
+        klass, index = row.get("class"), row.get("index_value")
+        views[key] = NodeView(
+            key=key,
+            label=label,
+            judged=judged,
+            klass=klass,
+            index=index,
+            suppressed=suppressed,
+            reason=reason,
+            summary=node_summary(
+                label, judged=judged, klass=klass, index=index, suppressed=suppressed, reason=reason
+            ),
+        )
+    return views
+
+
+LEVEL_NL = {
+    "stadsdeel": "Stadsdeel",
+    "wijk": "Wijk",
+    "buurt": "Buurt",
+    "gemeente": "Gemeente",
+    "analysegebied": "Gebied",
+}
+
+
+def parent_text(area: dict) -> str:
+    """'Stadsdeel Centrum': the enclosing area with its level (once)."""
+    name = clean(area.get("parent_name"))
+    if not name:
+        return ""
+    level = LEVEL_NL.get(str(clean(area.get("parent_level")) or "").lower(), "")
+    return name if not level or name.lower().startswith(level.lower()) else f"{level} {name}"
+
+
+def composite_note(row: dict) -> str:
+    """'2 van 3 onderdelen getoond' when a composite misses parts (nothing when all are shown)."""
+    total, shown = row.get("n_children"), row.get("n_children_shown")
+    if total is None or shown is None or shown >= total or row.get("suppressed"):
+        return ""
+    return f"{fmt.count(shown)} van {fmt.count(total)} onderdelen getoond"
+
+
+class SiteBuilder:
+    """Everything one build needs, computed once: layouts, rasters, lookups, templates."""
+
+    def __init__(self, ed: Edition, edition_dir: Path, out: Path):
+        self.ed, self.edition_dir, self.out = ed, edition_dir, out
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+            autoescape=jinja2.select_autoescape(["html"]),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.labels = node_labels(ed)
+        self.status_cells = compass_layout(tree_nodes(ed.status, self.labels))
+        self.development_cells = compass_layout(tree_nodes(ed.development, self.labels))
+        self.has_development = bool(self.development_cells)
+        codes = {c.code for c in self.status_cells if c.level == "quadrant"}
+        self.quadrants = sorted(codes, key=quadrant_rank)
+        self.quadrant_labels = {q: label_of(self.labels, "quadrant", q) for q in self.quadrants}
+        self.status = by_area(ed.status)
+        self.development = by_area(ed.development)
+        self.names = dict(zip(ed.areas["area_code"], ed.areas["area_name"], strict=True))
+        self.similar, self.similar_used = similar_areas(ed.status, SIMILAR_K)
+        self.trend_series, self.trend_axis = self._trend_data()
+        self.common = {
+            "edition": ed.edition,
+            "area_edition": ed.area_edition,
+            "gemeente_name": ed.gemeente_name,
+            "gemeente_code": ed.gemeente_code,
+            "base_period": ed.base_period,
+            "has_development": self.has_development,
+            "legend": legend_html(),
+        }
+
+    # --- the whole site ---
+
+    def build(self) -> None:
+        (self.out / "area").mkdir()
+        (self.out / "static").mkdir()
+        shutil.copyfile(HERE / "static" / "site.js", self.out / "static" / "site.js")
+        css = (HERE / "static" / "site.css").read_text(encoding="utf-8")
+        write_text(
+            self.out / "static" / "site.css",
+            css + "/* the palette: basismonitor.site.palette */\n" + css_rules(),
+        )
+        for area in records(self.ed.areas):
+            self.area(area)
+        write_text(self.out / "index.html", self.index_page())
+        self.manifest()
+
+    def raster(self, cells: list[Cell]) -> RingRaster:
+        return _raster(tuple(cells))
+
+    # --- one area ---
+
+    def area(self, area: dict) -> None:
+        ed, code, name = self.ed, area["area_code"], area["area_name"]
+        s_rows = self.status.get(code, {})
+        d_rows = self.development.get(code, {})
+        s_views = node_views(s_rows, self.labels)
+        d_views = node_views(d_rows, self.labels)
+        period = f"{ed.base_period}–{ed.edition}"
+        charts = [
+            (
+                "status",
+                "s",
+                self.status_cells,
+                s_views,
+                f"Statuskompas {name} {ed.edition}",
+                self.compass_desc("Statuskompas", name, s_views),
+                f"editie {ed.edition}",
+            )
+        ]
+        if self.has_development:
+            charts.append(
+                (
+                    "development",
+                    "d",
+                    self.development_cells,
+                    d_views,
+                    f"Ontwikkelingskompas {name} {period}",
+                    self.compass_desc("Ontwikkelingskompas", name, d_views),
+                    f"ontwikkeling {period}",
+                )
+            )
+        inline = {}
+        for kind, prefix, cells, views, title, desc, when in charts:
+            heading = (title.rsplit(" ", 1)[0], f"{code} · {when} · index: stad = 100")
+            svg = compass_svg(
+                cells,
+                views,
+                self.quadrant_labels,
+                prefix=kind,
+                title=title,
+                desc=desc,
+                standalone=True,
+                heading=heading,
+            )
+            write_text(
+                self.out / "area" / f"{code}-{kind}.svg",
+                '<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n",
+            )
+            png = compass_png(self.raster(cells), views, self.quadrant_labels, heading=heading)
+            (self.out / "area" / f"{code}-{kind}.png").write_bytes(png)
+            inline[kind] = compass_svg(
+                cells, views, self.quadrant_labels, prefix=prefix, title=title, desc=desc
+            )
+
+        tables = area_tables(ed, code, self.labels)
+        (self.out / "area" / f"{code}.csv").write_bytes(area_csv(tables))
+        area_xlsx(
+            self.out / "area" / f"{code}.xlsx",
+            tables,
+            edition=ed.edition,
+            area_code=code,
+            area_name=name,
+            gemeente_name=ed.gemeente_name,
+        )
+        downloads = []
+        for suffix, label in DOWNLOADS:
+            path = self.out / "area" / f"{code}{suffix}"
+            if path.exists():
+                downloads.append(
+                    {"href": path.name, "label": label, "size": human_size(path.stat().st_size)}
+                )
+
+        population = area.get("population")
+        html = self.env.get_template("area.html").render(
+            **self.common,
+            root="../",
+            area={
+                "code": code,
+                "name": name,
+                "parent": parent_text(area),
+                "population": fmt.count(population) if population is not None else None,
+            },
+            status_key=key_figure(s_rows.get(CENTRE)),
+            development_key=key_figure(d_rows.get(CENTRE)),
+            status_svg=inline["status"],
+            development_svg=inline.get("development", ""),
+            status_rows=self.status_rows(code, s_rows, s_views),
+            development_rows=self.development_rows(d_rows, d_views),
+            trend_from=self.trend_axis[0] if self.trend_axis else ed.edition,
+            similar=self.similar_rows(code),
+            similar_method=self.similar_method(name),
+            quadrant_heads=[self.quadrant_labels[q] for q in self.quadrants],
+            self_row={
+                "status": centre_badge(s_rows.get(CENTRE)),
+                "development": centre_badge(d_rows.get(CENTRE)),
+                "quadrants": self.quadrant_indices(s_rows),
+            },
+            downloads=downloads,
+            downloads_note=DOWNLOADS_NOTE,
+        )
+        write_text(self.out / "area" / f"{code}.html", html)
+
+    def compass_desc(self, kind: str, area_name: str, views: dict[str, NodeView]) -> str:
+        parts = [
+            f"{kind} van {area_name} als ringdiagram: van buiten naar binnen indicatoren, "
+            "thema's, kwadranten en het centrum; kleur naar de klasse van de index (stad = 100)."
+        ]
+        centre = views.get(CENTRE)
+        if centre is not None:
+            parts.append(centre.summary.replace(centre.label, "Centrum", 1) + ".")
+        for code in self.quadrants:
+            view = views.get(f"quadrant-{code}")
+            if view is not None:
+                parts.append(view.summary + ".")
+        parts.append("Alle cijfers staan in de tabel onder de figuur.")
+        return " ".join(parts)
+
+    def status_rows(self, code: str, rows: dict[str, dict], views: dict[str, NodeView]) -> list:
+        out = []
+        for cell in self.status_cells:
+            row, view = rows.get(cell.key), views.get(cell.key)
+            if row is None or view is None:
+                continue
+            indicator = self.ed.indicator(cell.code) if cell.level == "indicator" else {}
+            unit = indicator.get("unit")
+            note = view.reason if row.get("suppressed") else ""
+            ind = cell.level == "indicator"
+            if not ind:
+                note = "; ".join(p for p in (note, composite_note(row)) if p)
+            out.append(
+                {
+                    "key": cell.key,
+                    "level": cell.level,
+                    "label": view.label,
+                    "source": SOURCE_KIND_NL.get(indicator.get("source_kind"), ""),
+                    "value": fmt.value(row.get("value"), unit) if ind else "",
+                    "city": fmt.value(row.get("city_value"), unit) if ind else "",
+                    "ci": fmt.interval(row.get("ci_low"), row.get("ci_high"), unit) if ind else "",
+                    "n": fmt.count(row.get("n_unweighted")) if ind else "",
+                    "index": fmt.index(row.get("index_value")),
+                    "klass": badge(view.fill, class_text(row)),
+                    "significant": fmt.yes_no(row.get("significant")) if ind else "",
+                    "note": note,
+                    "spark": self.sparkline(code, cell.code, unit) if ind else "",
+                }
+            )
+        return out
+
+    def development_rows(self, rows: dict[str, dict], views: dict[str, NodeView]) -> list:
+        out = []
+        for cell in self.development_cells:
+            row, view = rows.get(cell.key), views.get(cell.key)
+            if row is None or view is None:
+                continue
+            ind = cell.level == "indicator"
+            unit = self.ed.indicator(cell.code).get("unit") if ind else None
+            note = view.reason if row.get("suppressed") else ""
+            if not ind:
+                note = "; ".join(p for p in (note, composite_note(row)) if p)
+            out.append(
+                {
+                    "key": cell.key,
+                    "level": cell.level,
+                    "label": view.label,
+                    "base": fmt.value(row.get("base_value"), unit) if ind else "",
+                    "current": fmt.value(row.get("current_value"), unit) if ind else "",
+                    "change": fmt.change(row.get("change"), unit) if ind else "",
+                    "city_change": fmt.change(row.get("city_change"), unit) if ind else "",
+                    "index": fmt.index(row.get("index_value")),
+                    "klass": badge(view.fill, class_text(row)),
+                    "significant": fmt.yes_no(row.get("significant")) if ind else "",
+                    "note": note,
+                }
+            )
+        return out
+
+    def quadrant_indices(self, rows: dict[str, dict]) -> list[str]:
+        out = []
+        for q in self.quadrants:
+            row = rows.get(f"quadrant-{q}")
+            shown = row and not row.get("suppressed")
+            out.append(fmt.index(row.get("index_value")) if shown else fmt.DASH)
+        return out
+
+    def similar_rows(self, code: str) -> list[dict]:
+        return [
+            {
+                "code": other,
+                "name": self.names.get(other, other),
+                "distance": fmt.number(distance, 1),
+                "status": centre_badge(self.status.get(other, {}).get(CENTRE)),
+                "development": centre_badge(self.development.get(other, {}).get(CENTRE)),
+                "quadrants": self.quadrant_indices(self.status.get(other, {})),
+            }
+            for other, distance in self.similar.get(code, [])
+        ]
+
+    def similar_method(self, name: str) -> str:
+        labels = [label_of(self.labels, "indicator", c) for c in self.similar_used]
+        shown = ", ".join(labels[:8]) + (", …" if len(labels) > 8 else "")
+        quads = composition_quadrants(self.ed.status)
+        group = (
+            " en ".join(self.quadrant_labels.get(q, q).lower() for q in quads) or "samenstelling"
+        )
+        return SIMILAR_METHOD.format(
+            k=SIMILAR_K, name=name, n=len(labels), group=group, indicators=shown
+        )
+
+    # --- trend ---
+
+    def _trend_data(self):
+        facts = self.ed.facts
+        series: dict[tuple[str, str], dict[int, float | None]] = {}
+        columns = ["area_code", "is_city", "indicator_code", "period", "value", "suppressed"]
+        for row in facts[columns].itertuples(index=False):
+            key = ("" if bool(row.is_city) else row.area_code, row.indicator_code)
+            value = None if bool(row.suppressed) else clean(row.value)
+            series.setdefault(key, {})[int(row.period)] = value
+        return series, sorted({int(p) for p in facts["period"]})
+
+    def sparkline(self, area: str, indicator: str, unit: str | None) -> str:
+        area_series = self.trend_series.get((area, indicator), {})
+        city_series = self.trend_series.get(("", indicator), {})
+        if not area_series and not city_series:
+            return ""
+
+        def ends(series: dict[int, float | None]) -> str:
+            shown = [(p, v) for p, v in sorted(series.items()) if v is not None]
+            if not shown:
+                return "geen getoonde cijfers"
+            (p0, v0), (p1, v1) = shown[0], shown[-1]
+            return f"van {fmt.value(v0, unit)} ({p0}) naar {fmt.value(v1, unit)} ({p1})"
+
+        label = f"Trend: wijk {ends(area_series)}; stad {ends(city_series)}"
+        return sparkline_svg(self.trend_axis, area_series, city_series, label=label)
+
+    # --- the overview ---
+
+    def index_page(self) -> str:
+        ed = self.ed
+        areas = records(ed.areas)
+        geometries = {a["area_code"]: parse_wkt(a.get("geometry_wkt")) for a in areas}
+        box = bounds(p for polygons in geometries.values() for p in polygons)
+        projection = Projection.fit(box, MAP_WIDTH, crs=ed.crs) if box else None
+        rows, map_areas = [], []
+        for area in areas:
+            code, name = area["area_code"], area["area_name"]
+            parent = clean(area.get("parent_name")) or ""
+            centre = self.status.get(code, {}).get(CENTRE)
+            population = area.get("population")
+            rows.append(
+                {
+                    "code": code,
+                    "name": name,
+                    "parent_name": parent,
+                    "population": fmt.count(population) if population is not None else fmt.DASH,
+                    "status": centre_badge(centre),
+                    "development": centre_badge(self.development.get(code, {}).get(CENTRE)),
+                    "search": search_key(f"{code} {name} {parent}"),
+                }
+            )
+            if projection is None or not geometries[code]:
+                continue
+            if centre and not centre.get("suppressed") and centre.get("class"):
+                summary = (
+                    f"{name} ({code}): statuskompas "
+                    f"{fmt.index(centre.get('index_value'))}, {centre['class']}"
+                )
+            else:
+                summary = f"{name} ({code}): statuskompas niet getoond"
+            map_areas.append(
+                MapArea(
+                    code,
+                    name,
+                    polygons_to_path(geometries[code], projection),
+                    row_fill(centre),
+                    summary,
+                    f"area/{code}.html",
+                    self.label_at(geometries[code], name, projection),
+                )
+            )
+        map_markup = ""
+        if projection is not None and map_areas:
+            map_markup = map_svg(
+                map_areas,
+                projection,
+                title=f"Kaart van de wijken van {ed.gemeente_name}",
+                desc=(
+                    "Elke wijk gekleurd naar de klasse van de centrumindex van het statuskompas "
+                    f"{ed.edition}; klik op een wijk voor haar kompas. De lijst naast de kaart "
+                    "bevat dezelfde gegevens."
+                ),
+            )
+        files = [
+            {"name": name, "size": human_size((self.edition_dir / name).stat().st_size)}
+            for name in ed.edition_files
+            if name.endswith((".csv", ".parquet", ".xlsx", ".duckdb"))
+        ]
+        return self.env.get_template("index.html").render(
+            **self.common,
+            root="",
+            areas=rows,
+            map_svg=map_markup,
+            edition_files=files,
+            map_legend=legend_html(judged_only=True),
+            has_xlsx=any(f["name"].endswith(".xlsx") for f in files),
+            has_duckdb=any(f["name"].endswith(".duckdb") for f in files),
+            validation=(self.edition_dir / "validation" / "index.html").exists(),
+        )
+
+    @staticmethod
+    def label_at(polygons, name: str, projection: Projection) -> tuple[float, float] | None:
+        """Where the area's name goes on the map, if it fits inside the area's box."""
+        at = label_point(polygons)
+        box = bounds(polygons)
+        if at is None or box is None:
+            return None
+        width = (box[2] - box[0]) * projection.x_factor * projection.scale
+        height = (box[3] - box[1]) * projection.scale
+        if width >= 6.2 * len(name) + 4 and height >= 14:
+            return projection(*at)
+        return None
+
+    # --- manifest ---
+
+    def manifest(self) -> None:
+        files = []
+        for path in sorted(p for p in self.out.rglob("*") if p.is_file()):
+            files.append(
+                {
+                    "file": path.relative_to(self.out).as_posix(),
+                    "bytes": path.stat().st_size,
+                    "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                }
+            )
+        manifest = {
+            "edition": self.ed.edition,
+            "area_edition": self.ed.area_edition,
+            "gemeente_code": self.ed.gemeente_code,
+            "areas": len(self.ed.areas),
+            "built_from": "the edition's exported Parquet files (not the warehouse)",
+            "png": {"rendered": True, "renderer": "basismonitor.site.raster", "note": PNG_NOTE},
+            "total_bytes": sum(f["bytes"] for f in files),
+            "files": files,
+        }
+        write_text(
+            self.out / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False) + "\n"
+        )
+
+
+@functools.lru_cache(maxsize=4)
+def _raster(cells: tuple[Cell, ...]) -> RingRaster:
+    """The pixel map of a layout (immutable), reused by later builds in the same process."""
+    return RingRaster(cells)
+
+
+def write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8", newline="\n")

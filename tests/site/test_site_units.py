@@ -1,0 +1,490 @@
+"""Fast unit tests of the compass site: formatting, colours, projection, rings, raster, data."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import struct
+import zlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from basismonitor.site import fmt, palette
+from basismonitor.site.data import blank_suppressed, similar_areas
+from basismonitor.site.geometry import (
+    Projection,
+    Radii,
+    TreeNode,
+    bounds,
+    cell_at,
+    compass_layout,
+    label_point,
+    parse_wkt,
+    polar,
+    polygons_to_path,
+    sector_path,
+    simplify,
+)
+from basismonitor.site.raster import RingRaster, compass_png, draw_text, png_bytes, text_width
+from basismonitor.site.svg import NodeView, compass_svg, node_summary, sparkline_svg
+
+# --- Dutch formatting -----------------------------------------------------------------------------
+
+
+def test_numbers_use_decimal_comma_and_thousands_point():
+    assert fmt.number(1234567.891, 1) == "1.234.567,9"
+    assert fmt.number(-0.04, 1) == "0,0"
+    assert fmt.number(None) == fmt.DASH
+    assert fmt.number(float("nan")) == fmt.DASH
+    assert fmt.number(2.5, 1, sign=True) == "+2,5"
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [
+        (0.3597, "aandeel", "36,0%"),
+        (49.44, "procent", "49,4%"),
+        (235390, "aantal", "235.390"),
+        (7.26, "rapportcijfer", "7,3"),
+        (3.357, "schaal 1-5", "3,36"),
+        (227.8, "x 1.000 euro", "€ 227.800"),
+        (1.139, "euro per inwoner", "€ 1,14"),
+        (12.34, "per 1.000 inwoners", "12,3"),
+        (12.34, "onbekende eenheid", "12,3"),
+    ],
+)
+def test_values_in_their_unit(value, unit, text):
+    assert fmt.value(value, unit) == text
+
+
+def test_changes_intervals_and_reasons():
+    assert fmt.change(-0.128, "aandeel") == "-12,8 %-punt"
+    assert fmt.change(0.0001, "rapportcijfer") == "0,0"
+    assert fmt.change(-0.33, "euro per inwoner") == "-€ 0,33"
+    assert fmt.interval(0.32, 0.40, "aandeel") == "32,0 – 40,0%"
+    assert fmt.interval(None, 0.4, "aandeel") == fmt.DASH
+    assert fmt.reason("n below 50") == "minder dan 50 respondenten"
+    assert fmt.reason("count below 5") == "aantal kleiner dan 5"
+    assert fmt.reason("source: hidden") == "geheimgehouden door de bron"
+    assert fmt.reason("too few parts shown (1 of 5)") == "te weinig onderdelen getoond (1 van 5)"
+    assert fmt.reason("derived from suppressed: n below 50") == (
+        "afgeleid van een verborgen cijfer (minder dan 50 respondenten)"
+    )
+    assert fmt.reason("no value in base period 2016") == "geen waarde in basisjaar 2016"
+    assert fmt.reason("no city value") == "waarde van de stad onbekend"
+    assert fmt.reason("iets nieuws") == "iets nieuws"
+    assert fmt.reason(None) == ""
+
+
+# --- colours --------------------------------------------------------------------------------------
+
+# Machado et al. (2009) simulation matrices (severity 1), linear RGB
+CVD = {
+    "protanopie": [
+        [0.152286, 1.052583, -0.204868],
+        [0.114503, 0.786281, 0.099216],
+        [-0.003882, -0.048116, 1.051998],
+    ],
+    "deuteranopie": [
+        [0.367322, 0.860646, -0.227968],
+        [0.280085, 0.672501, 0.047413],
+        [-0.011820, 0.042940, 0.968881],
+    ],
+    "tritanopie": [
+        [1.255528, -0.076749, -0.178779],
+        [-0.078411, 0.930809, 0.147602],
+        [0.004733, 0.691367, 0.303900],
+    ],
+    "normaal": np.eye(3).tolist(),
+}
+
+
+def _lab(colour: str, matrix) -> np.ndarray:
+    c = np.array(palette.hex_to_rgb(colour), dtype=float) / 255
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    linear = np.clip(np.array(matrix) @ linear, 0, 1)
+    xyz = (
+        np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+        @ linear
+        / np.array([0.95047, 1.0, 1.08883])
+    )
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+@pytest.mark.parametrize("vision", sorted(CVD))
+def test_judged_classes_stay_distinct_for_colour_blind_readers(vision):
+    labs = [_lab(palette.JUDGED[k], CVD[vision]) for k in palette.JUDGED_CLASSES]
+    closest = min(float(np.linalg.norm(a - b)) for a, b in itertools.combinations(labs, 2))
+    assert closest >= 20, f"two classes are hard to tell apart under {vision} (dE {closest:.1f})"
+    # diverging: lightest in the middle, darkest at both ends
+    lightness = [lab[0] for lab in labs]
+    assert lightness[2] == max(lightness)
+    assert lightness[0] < lightness[1] and lightness[4] < lightness[3]
+
+
+def test_composition_is_a_sequential_scale_and_never_judged():
+    lightness = [
+        _lab(palette.COMPOSITION[k], CVD["normaal"])[0] for k in palette.COMPOSITION_CLASSES
+    ]
+    assert lightness == sorted(lightness, reverse=True)  # minder light -> meer dark
+    for klass in ("veel beter", "slechter", "meer", "minder", "gemiddeld"):
+        fill = palette.node_fill(judged=False, klass=klass, suppressed=False)
+        assert fill.kind == "composition"
+        assert fill.colour in palette.COMPOSITION.values()
+        assert fill.colour not in palette.JUDGED.values()
+
+
+def test_class_colour_mapping_and_suppression():
+    for klass, colour in palette.JUDGED.items():
+        fill = palette.node_fill(judged=True, klass=klass, suppressed=False)
+        assert (fill.kind, fill.colour, fill.hatched) == ("judged", colour, False)
+    suppressed = palette.node_fill(judged=True, klass="veel beter", suppressed=True)
+    assert suppressed.hatched and suppressed.kind == "suppressed" and suppressed.css == "k-hatch"
+    assert palette.node_fill(judged=False, klass="meer", suppressed=True).hatched
+    assert palette.node_fill(judged=True, klass=None, suppressed=False).kind == "none"
+    assert palette.node_fill(judged=True, klass=float("nan"), suppressed=False).kind == "none"
+
+
+def test_text_on_every_fill_is_readable():
+    fills = [*palette.JUDGED.values(), *palette.COMPOSITION.values(), palette.NO_DATA]
+    for colour in fills:
+        assert palette.contrast(colour, palette.text_on(colour)) >= 4.5, colour
+
+
+def test_css_rules_cover_every_swatch():
+    rules = palette.css_rules()
+    for group, fill in palette.legend_entries():
+        assert f".{fill.css}{{" in rules, (group, fill)
+
+
+# --- geometry: WKT and projection -----------------------------------------------------------------
+
+
+def test_wkt_polygons_multipolygons_and_holes():
+    polygon = parse_wkt("POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0), (2 2, 4 2, 4 4, 2 4, 2 2))")
+    assert len(polygon) == 1 and len(polygon[0]) == 2 and polygon[0][1][0] == (2.0, 2.0)
+    multi = parse_wkt("MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), ((5 5, 6 5, 6 6, 5 5)))")
+    assert len(multi) == 2
+    assert parse_wkt("POLYGON Z ((0 0 1, 1 0 1, 1 1 1, 0 0 1))")[0][0][1] == (1.0, 0.0)
+    assert parse_wkt(None) == parse_wkt("") == parse_wkt("POINT (1 2)") == []
+    assert parse_wkt("POLYGON EMPTY") == []
+    assert bounds(multi) == (0.0, 0.0, 6.0, 6.0)
+
+
+def test_projection_puts_north_up_and_fits_the_width():
+    box = (226772.0, 576584.0, 239227.0, 587415.0)  # RD New metres
+    project = Projection.fit(box, 640, pad=10)
+    x0, y0 = project(box[0], box[3])  # north-west corner
+    x1, y1 = project(box[2], box[1])  # south-east corner
+    assert (x0, y0) == pytest.approx((10, 10))
+    assert x1 == pytest.approx(630)
+    assert y1 > y0  # SVG y grows downwards: south is below north
+    assert project.height == pytest.approx((box[3] - box[1]) * project.scale + 20)
+    # same scale on both axes (RD New is metric): a square stays a square
+    a, b = project(230000, 580000), project(231000, 581000)
+    assert abs(b[0] - a[0]) == pytest.approx(abs(b[1] - a[1]))
+
+
+def test_geographic_coordinates_are_scaled_by_latitude():
+    project = Projection.fit((6.5, 53.0, 6.7, 53.3), 400, crs="EPSG:4326")
+    assert project.x_factor == pytest.approx(math.cos(math.radians(53.15)))
+
+
+def test_paths_are_simplified_to_the_pixel():
+    wiggly = [(x / 10, 0.001 * (x % 2)) for x in range(0, 101)] + [(10, 10), (0, 10), (0, 0)]
+    assert len(simplify(wiggly, 0.01)) < 10
+    project = Projection.fit((0, 0, 10, 10), 100, pad=0)
+    path = polygons_to_path([[wiggly]], project)
+    assert path.startswith("M") and path.endswith("Z") and path.count("L") < 8
+    holes = polygons_to_path(
+        parse_wkt("POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0), (2 2, 4 2, 4 4, 2 4, 2 2))"), project
+    )
+    assert holes.count("M") == 2  # drawn with fill-rule evenodd
+    assert label_point(parse_wkt("POLYGON ((0 0, 4 0, 4 2, 0 2, 0 0))")) == pytest.approx((2, 1))
+
+
+# --- geometry: the rings --------------------------------------------------------------------------
+
+
+def _tree(quadrants: dict[str, dict[str, list[str]]]) -> list[TreeNode]:
+    nodes = [TreeNode("centre", "centrum", None, None)]
+    for qi, (q, themes) in enumerate(quadrants.items()):
+        nodes.append(TreeNode("quadrant", q, "centrum", q, (qi,)))
+        for theme, indicators in themes.items():
+            nodes.append(TreeNode("theme", theme, q, q, (theme,)))
+            nodes += [TreeNode("indicator", i, theme, q, (i,)) for i in indicators]
+    return nodes
+
+
+TREE = _tree(
+    {
+        "samenstelling": {"bevolking": ["a1", "a2", "a3"]},
+        "fysiek": {"wonen": ["b1"], "groen": ["b2", "b3", "b4"]},
+        "leefbaarheid": {"veiligheid": ["c1", "c2"]},
+        "sociaal": {"samenhang": ["d1"], "welzijn": ["d2"]},
+    }
+)
+
+
+def test_rings_from_outside_in_and_four_equal_quadrants():
+    radii = Radii()
+    cells = compass_layout(TREE, radii)
+    by_key = {c.key: c for c in cells}
+    assert [c.level for c in cells][:3] == ["centre", "quadrant", "theme"]
+    levels = {c.level: (c.r0, c.r1) for c in cells}
+    assert (
+        levels["indicator"][0] == levels["theme"][1] > levels["theme"][0] == levels["quadrant"][1]
+    )
+    assert levels["quadrant"][0] == levels["centre"][1] and levels["centre"][0] == 0
+    quadrants = [c for c in cells if c.level == "quadrant"]
+    assert [q.code for q in quadrants] == ["samenstelling", "fysiek", "leefbaarheid", "sociaal"]
+    assert all(q.a1 - q.a0 == pytest.approx(90) for q in quadrants)
+    assert quadrants[0].a0 == pytest.approx(-90)  # composition in the top-left corner
+    # within a quadrant every indicator has the same angle; a theme spans its indicators
+    fysiek = [c for c in cells if c.level == "indicator" and c.quadrant == "fysiek"]
+    assert all(c.a1 - c.a0 == pytest.approx(22.5) for c in fysiek)
+    groen = by_key["theme-groen"]
+    assert groen.a1 - groen.a0 == pytest.approx(67.5)
+    for cell in cells:
+        if cell.level in ("theme", "indicator"):
+            parent = by_key[f"{'quadrant' if cell.level == 'theme' else 'theme'}-{cell.parent}"]
+            assert parent.a0 - 1e-9 <= cell.a0 < cell.a1 <= parent.a1 + 1e-9
+    # the indicators tile the circle without gaps or overlaps
+    ring = sorted((c.a0, c.a1) for c in cells if c.level == "indicator")
+    assert ring[0][0] == pytest.approx(-90) and ring[-1][1] == pytest.approx(270)
+    assert all(a[1] == pytest.approx(b[0]) for a, b in itertools.pairwise(ring))
+
+
+def test_layout_is_deterministic_whatever_the_input_order():
+    assert compass_layout(list(reversed(TREE))) == compass_layout(TREE)
+
+
+def test_hit_testing_and_sector_paths():
+    cells = compass_layout(TREE)
+    assert cell_at(cells, 0, 0).level == "centre"
+    x, y = polar(200, -45)  # top-left, in the indicator ring
+    hit = cell_at(cells, x, y)
+    assert hit.level == "indicator" and hit.quadrant == "samenstelling"
+    x, y = polar(80, 135)
+    assert cell_at(cells, x, y).code == "leefbaarheid"
+    assert cell_at(cells, 300, 0) is None
+    path = sector_path(100, 200, 0, 90)
+    assert path.startswith("M0 -200A200 200 0 0 1 200 0L100 0A100 100 0 0 0 0 -100Z")
+    assert sector_path(0, 50, 0, 360).count("A") == 2  # a disc: two half arcs
+    assert " 0 1 1 " in sector_path(10, 20, 0, 270)  # large-arc flag beyond 180 degrees
+
+
+# --- the charts -----------------------------------------------------------------------------------
+
+
+def _views(cells, *, suppressed=()):
+    views = {}
+    for i, cell in enumerate(cells):
+        judged = cell.quadrant != "samenstelling"
+        klass = palette.JUDGED_CLASSES[i % 5] if judged else palette.COMPOSITION_CLASSES[i % 3]
+        hidden = cell.code in suppressed
+        summary = node_summary(
+            cell.code,
+            judged=judged,
+            klass=klass,
+            index=100.0 + i,
+            suppressed=hidden,
+            reason="minder dan 50 respondenten",
+        )
+        views[cell.key] = NodeView(
+            cell.key,
+            cell.code,
+            judged,
+            klass,
+            100.0 + i,
+            hidden,
+            "minder dan 50 respondenten" if hidden else "",
+            summary,
+        )
+    return views
+
+
+def test_compass_svg_has_text_alternatives_and_hatches_suppressed_cells():
+    import xml.etree.ElementTree as ET
+
+    cells = compass_layout(TREE)
+    views = _views(cells, suppressed={"b2"})
+    labels = {
+        "samenstelling": "Samenstelling",
+        "fysiek": "Fysieke omgeving",
+        "leefbaarheid": "Leefbaarheid en veiligheid",
+        "sociaal": "Sociale omgeving",
+    }
+    svg = compass_svg(
+        cells,
+        views,
+        labels,
+        prefix="status",
+        title="Statuskompas X",
+        desc="Beschrijving",
+        standalone=True,
+        heading=("Statuskompas", "X"),
+    )
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.find(f"{ns}title").text == "Statuskompas X"
+    assert root.find(f"{ns}desc").text == "Beschrijving"
+    paths = [p for p in root.iter(f"{ns}path") if p.find(f"{ns}title") is not None]
+    assert len(paths) == len(cells)
+    hatched = [p for p in paths if p.get("fill") == "url(#status-hatch)"]
+    assert len(hatched) == 1 and "niet getoond" in hatched[0].find(f"{ns}title").text
+    inline = compass_svg(cells, views, labels, prefix="s", title="T", desc="D")
+    assert inline.count('class="cell"') == len(cells) and inline.count('tabindex="0"') == len(cells)
+    assert 'data-row="s-indicator-b2"' in inline and "xmlns" not in inline
+
+
+def test_sparkline_breaks_at_suppressed_periods():
+    axis = [2016, 2017, 2018, 2019, 2020]
+    spark = sparkline_svg(
+        axis,
+        {2016: 1.0, 2017: 2.0, 2018: None, 2019: 2.5, 2020: 3.0},
+        {2016: 2.0, 2018: 2.0, 2020: 2.0},
+        label="Trend",
+    )
+    area_path = spark.split('class="a" d="')[1].split('"')[0]
+    assert area_path.count("M") == 2  # two segments around the suppressed 2018
+    city_path = spark.split('class="c" d="')[1].split('"')[0]
+    assert city_path.count("M") == 1  # no survey in odd years: the line goes on
+    assert sparkline_svg(axis, {}, {}, label="x") == ""
+    assert 'aria-label="Trend"' in spark
+
+
+# --- the PNG rasteriser ---------------------------------------------------------------------------
+
+
+def _decode_png(data: bytes) -> np.ndarray:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, width, height = 8, b"", 0, 0
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
+        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
+        assert crc == zlib.crc32(kind + body)
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+            assert (depth, colour) == (8, 2)
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    raw = np.frombuffer(zlib.decompress(idat), dtype=np.uint8).reshape(height, 1 + width * 3)
+    assert set(raw[:, 0]) <= {2}  # filter 'up' on every row
+    rows = raw[:, 1:].astype(np.int32)
+    return (np.cumsum(rows, axis=0) % 256).astype(np.uint8).reshape(height, width, 3)
+
+
+def test_png_encoder_round_trips():
+    image = (np.arange(5 * 7 * 3).reshape(5, 7, 3) * 7 % 256).astype(np.uint8)
+    assert np.array_equal(_decode_png(png_bytes(image)), image)
+
+
+def test_raster_paints_cells_gaps_and_hatching():
+    cells = compass_layout(TREE)
+    raster = RingRaster(cells, scale=0.5, supersample=2)
+    fills = [("#542788", cell.code == "b2") for cell in cells]
+    image = raster.render(fills)
+    k = raster.scale
+
+    def pixel(x: float, y: float) -> tuple:
+        from basismonitor.site.raster import TOP
+
+        return tuple(image[int((y - TOP) * k), int((x + 300) * k)])
+
+    purple = palette.hex_to_rgb("#542788")
+    assert pixel(0, 0) == purple  # the centre
+    assert pixel(*polar(120, 10)) == purple  # a theme cell
+    assert pixel(-299, -299) == (255, 255, 255)  # the corner: background
+    b2 = next(c for c in cells if c.code == "b2")
+    region = [
+        pixel(*polar(r, a))
+        for r in range(170, 245, 3)
+        for a in np.linspace(b2.a0 + 2, b2.a1 - 2, 9)
+    ]
+    assert palette.hex_to_rgb(palette.HATCH_STRIPE) in region and (255, 255, 255) in region
+    gap = pixel(*polar(200, 0))  # the quadrant boundary at 12 o'clock is a white gap
+    assert min(gap) > 200
+
+
+def test_bitmap_text_and_png_of_a_compass_are_deterministic():
+    image = np.full((40, 200, 3), 255, dtype=np.uint8)
+    draw_text(image, 2, 20, "Index 91,6 é", 2, "#000000")
+    assert (image == 0).any()
+    assert text_width("ab", 1) > text_width("a", 1)
+    cells = compass_layout(TREE)
+    raster = RingRaster(cells, scale=0.6, supersample=2)
+    labels = {"samenstelling": "Samenstelling"}
+    first = compass_png(raster, _views(cells, suppressed={"a1"}), labels, heading=("Titel", "Sub"))
+    second = compass_png(raster, _views(cells, suppressed={"a1"}), labels, heading=("Titel", "Sub"))
+    assert first == second
+    decoded = _decode_png(first)
+    assert decoded.shape[1] == raster.width and decoded.shape[0] == raster.height
+
+
+# --- data: suppression and similar areas ----------------------------------------------------------
+
+
+def test_suppressed_rows_lose_every_measure():
+    df = pd.DataFrame(
+        {
+            "suppressed": [True, False],
+            "value": [0.42, 0.5],
+            "index_value": [151.3, 99.0],
+            "class": ["beter", "gemiddeld"],
+            "significant": [True, False],
+            "suppression_reason": ["n below 50", None],
+            "city_value": [0.3, 0.3],
+        }
+    )
+    out = blank_suppressed(df, ("value", "index_value", "class", "significant"))
+    assert out.loc[0, ["value", "index_value", "class", "significant"]].isna().all()
+    assert out.loc[0, "suppression_reason"] == "n below 50" and out.loc[0, "city_value"] == 0.3
+    assert out.loc[1, "value"] == 0.5 and df.loc[0, "value"] == 0.42  # input untouched
+
+
+def test_similar_areas_nearest_in_composition():
+    rows = []
+    profiles = {"A": [100, 100], "B": [101, 99], "C": [130, 70], "D": [100, 100], "E": [None, 100]}
+    for area, (i1, i2) in profiles.items():
+        for code, idx in (("c1", i1), ("c2", i2)):
+            rows.append(
+                dict(
+                    area_code=area,
+                    node_level="indicator",
+                    node_code=code,
+                    quadrant_code="samenstelling",
+                    is_judged=False,
+                    index_value=idx,
+                )
+            )
+        rows.append(
+            dict(
+                area_code=area,
+                node_level="indicator",
+                node_code="j1",
+                quadrant_code="fysiek",
+                is_judged=True,
+                index_value=50.0,
+            )
+        )
+    rows.append(
+        dict(
+            area_code="A",
+            node_level="quadrant",
+            node_code="samenstelling",
+            quadrant_code="samenstelling",
+            is_judged=False,
+            index_value=100.0,
+        )
+    )
+    similar, used = similar_areas(pd.DataFrame(rows), k=2)
+    assert used == ["c1", "c2"]  # only the composition indicators
+    assert similar["A"] == [("D", 0.0), ("E", 0.0)]  # ties broken by code; E by its shown part
+    assert [b for b, _ in similar["B"]] == ["A", "D"]
+    assert all(a not in [b for b, _ in similar[a]] for a in similar)
