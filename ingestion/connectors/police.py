@@ -1,0 +1,44 @@
+"""Police registered crime per buurt (CBS 47018NED style) -> raw.police_crimes."""
+
+from __future__ import annotations
+
+from ..context import INTEGER, STG, Counts, LoadContext, codes_case_sql
+from ..reader import Columns, stage
+from ..sqlutil import lit
+
+COLUMNS = {"area_code": "WijkenEnBuurten", "period": "Perioden", "crime_type": "SoortMisdrijf",
+           "crimes": "GeregistreerdeMisdrijven_1"}
+
+
+def land(ctx: LoadContext) -> Counts:
+    mapping = {**COLUMNS, **(ctx.opt("columns") or {})}
+    st = stage(ctx, Columns(required=list(COLUMNS), mapping=mapping,
+                            extras=ctx.opt("extra_columns", "fail"),
+                            ignore=[str(i) for i in ctx.opt("ignore_columns") or []]))
+    label = {c: ctx.headers[st.columns[c]] for c in COLUMNS}
+    ctx.check_required({"area_code": label["area_code"], "crime_type": label["crime_type"]})
+    ctx.check_period_column("period", lit(str(ctx.period)), f"{ctx.period}JJ00",
+                            parse_sql="regexp_replace(trim({col}), 'JJ00$', '')")
+    ctx.check_duplicates(["area_code", "crime_type"], "area and crime type")
+    if ctx.areas_source():
+        ctx.check_areas("area_code")
+    t = "nullif(trim(s.crimes), '')"
+    code = codes_case_sql(t, {str(k): v for k, v in (ctx.opt("missing_codes") or {}).items()})
+    ok = f"regexp_full_match({t}, {lit(INTEGER)}) and try_cast({t} as bigint) >= 0"
+    ctx.problems(f"""select s._row_number, {lit(label['crimes'])}, s.crimes,
+        {lit(label['crimes'])} || ' ''' || {t} || ''' ' ||
+        case when regexp_full_match({t}, {lit(INTEGER)}) then 'is negative: a count cannot be'
+             else 'is not a whole number' end || '; landed as missing (invalid)', 'cell'
+        from {ctx.good()} and {t} is not null and ({code}) is null and not ({ok})""")
+    ctx.con.execute(f"""insert into raw.police_crimes (period, area_code, crime_type, crimes,
+            missing_reason, _source, _file, _sha256, _row_number, _load_id, _loaded_at)
+        select {ctx.period}, trim(s.area_code), trim(s.crime_type),
+               case when {t} is not null and ({code}) is null and {ok}
+                    then try_cast({t} as bigint) end,
+               case when {t} is null then 'empty' when ({code}) is not null then ({code})
+                    when {ok} then NULL else 'invalid' end,
+               {ctx.lineage()}
+        from {ctx.good()} order by s._row_number""")
+    landed = ctx.count(f"select count(*) from raw.police_crimes where _load_id = "
+                       f"{lit(ctx.load_id)}")
+    return ctx.finish(landed, raw_row_table=STG)

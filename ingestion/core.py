@@ -1,0 +1,332 @@
+"""The ingestion API: discover files in the inbox and land each in one transaction."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from .config import KIND_ORDER, SourceConfig, SourcesConfig, load_config
+from .context import Counts, LoadContext
+from .errors import IngestionError
+from .scan import scan_file
+
+SCHEMA_SQL = Path(__file__).with_name("landing_schema.sql")
+TEXT_SUFFIXES = {".csv", ".txt"}
+LOAD_TABLES_BY_ID = ("survey_variables", "survey_value_codes")
+
+
+@dataclass
+class PendingFile:
+    source: str
+    period: str
+    path: Path
+
+
+@dataclass
+class LoadResult:
+    load_id: str | None
+    source: str
+    period: str
+    path: str
+    sha256: str
+    status: str          # landed | replaced | skipped | failed
+    rows_read: int
+    rows_landed: int
+    rows_quarantined: int
+    message: str = ""
+    cells_quarantined: int = 0
+
+    def line(self) -> str:
+        """One line for a terminal or a log."""
+        text = (f"{self.source:<24} {self.period:<6} {Path(self.path).name:<32} {self.status:<8} "
+                f"read={self.rows_read} landed={self.rows_landed} "
+                f"quarantined={self.rows_quarantined}")
+        if self.cells_quarantined:
+            text += f" (+{self.cells_quarantined} cells)"
+        return text
+
+
+# -- schema -------------------------------------------------------------------------------------
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the raw schema (landing_schema.sql); idempotent."""
+    row = con.execute("""select table_type from information_schema.tables
+        where table_schema = 'raw' and table_name = 'survey_answers'""").fetchone()
+    if row and row[0] == "BASE TABLE":
+        # An older warehouse stored survey answers as a table; they are now a view over the
+        # compact storage (see landing_schema.sql).
+        if con.execute("select count(*) from raw.survey_answers").fetchone()[0]:
+            raise IngestionError(
+                "raw.survey_answers is a table with rows (an older warehouse layout)",
+                hint="rebuild the warehouse: delete it and run basismonitor ingest again")
+        con.execute("drop table raw.survey_answers")
+    con.execute(SCHEMA_SQL.read_text(encoding="utf-8"))
+
+
+# -- discovery ----------------------------------------------------------------------------------
+
+PERIOD = re.compile(r"^\d{4}$")
+
+
+def discover(inbox: Path, config: SourcesConfig | None = None,
+             sources: Sequence[str] | None = None) -> list[PendingFile]:
+    """Files in inbox/<source>/<period>/ that belong to a source, in dependency order:
+    areas, crosswalk, population, registry, police, survey, activities; within a source by
+    period, then codebook before data, then name. Already-landed files are listed too
+    (load_file skips them)."""
+    config = config or load_config()
+    inbox = Path(inbox)
+    pending: list[PendingFile] = []
+    for source in config.ordered(sources):
+        folder = source.folder(inbox)
+        if not folder.is_dir():
+            continue
+        for period_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+            if not PERIOD.match(period_dir.name):
+                continue
+            files = []
+            for f in period_dir.iterdir():
+                if not f.is_file() or f.name.startswith((".", "~$")):
+                    continue
+                spec = source.match(f.name)
+                if spec is None:
+                    continue
+                role_rank = 0 if spec.get("role") == "codebook" else 1
+                files.append((role_rank, f.name, f))
+            for _, _, f in sorted(files):
+                pending.append(PendingFile(source.name, period_dir.name, f))
+    return pending
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+def _connector(kind: str) -> Callable[[LoadContext], Counts]:
+    from .connectors import activity, areas, crosswalk, police, population, registry, survey
+
+    return {
+        "areas": areas.land,
+        "registry_wbk": areas.land,
+        "crosswalk": crosswalk.land,
+        "population": population.land,
+        "registry_kwb": registry.land,
+        "registry_odata": registry.land,
+        "police": police.land,
+        "survey": survey.land,
+        "activity": activity.land,
+    }[kind]
+
+
+def _file_label(path: Path, source: str, period: str) -> str:
+    """What _file and raw.loads.file_path hold: <source>/<period>/<name> for an inbox file
+    (portable), else the absolute path."""
+    if path.parent.name == period and path.parent.parent.name == source:
+        return f"{source}/{period}/{path.name}"
+    return path.resolve().as_posix()
+
+
+def _landing_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    return [r[0] for r in con.execute("""
+        select c.table_name from information_schema.columns c
+        join information_schema.tables t using (table_schema, table_name)
+        where c.table_schema = 'raw' and c.column_name = '_load_id'
+          and t.table_type = 'BASE TABLE' order by 1""").fetchall()]
+
+
+def _delete_load(con: duckdb.DuckDBPyConnection, load_id: str) -> None:
+    for table in _landing_tables(con):
+        con.execute(f"delete from raw.{table} where _load_id = ?", [load_id])
+    for table in LOAD_TABLES_BY_ID:
+        con.execute(f"delete from raw.{table} where load_id = ?", [load_id])
+
+
+def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    warehouse = Path(warehouse)
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(warehouse))
+    except duckdb.Error as exc:
+        raise IngestionError(f"cannot open the warehouse: {exc}", file=warehouse,
+                             hint="is another process writing to it?") from exc
+
+
+def load_file(warehouse: Path, source: str, period: str, path: Path, *,
+              config: SourcesConfig | None = None, force: bool = False) -> LoadResult:
+    """Land one file in the raw schema in one transaction (all or nothing).
+
+    Skipped when the same bytes already landed for this source and period (force=True loads them
+    again, replacing that load); a corrected file with the same name replaces its predecessor's
+    rows in the same transaction. A file that cannot be loaded is recorded as a failed load and
+    raises IngestionError.
+    """
+    config = config or load_config()
+    src = config.source(source)
+    path = Path(path)
+    period = str(period)
+    if not PERIOD.match(period):
+        raise IngestionError(f"period {period!r} is not a year like 2024", file=path,
+                             hint="pass --period YYYY (the year or the area edition)")
+    if not path.is_file():
+        raise IngestionError("file not found", file=path)
+    spec = src.spec_for(path)
+    text = path.suffix.lower() in TEXT_SUFFIXES
+    scan = scan_file(path, text=text)
+    label = _file_label(path, source, period)
+    con = connect(warehouse)
+    try:
+        ensure_schema(con)
+        return _load(con, config, src, spec, period, path, label, scan, force)
+    finally:
+        con.close()
+
+
+def _load(con, config, src: SourceConfig, spec, period, path, label, scan, force) -> LoadResult:
+    sha = scan.sha256
+    same = con.execute("""select load_id, rows_read, rows_landed, rows_quarantined,
+            coalesce(cells_quarantined, 0)
+        from raw.loads where source = ? and period = ? and sha256 = ? and status = 'landed'
+        order by loaded_at desc limit 1""", [src.name, period, sha]).fetchone()
+    if same and not force:
+        return LoadResult(same[0], src.name, period, str(path), sha, "skipped", int(same[1]),
+                          int(same[2]), int(same[3]), "already landed (same sha256)",
+                          int(same[4]))
+    loaded_at = datetime.now(UTC).replace(tzinfo=None)
+    load_id = f"{loaded_at:%Y%m%dT%H%M%S%f}-{src.name}-{period}-{sha[:8]}"
+    predecessor: str | None = same[0] if same else None
+    try:
+        if spec.get("role") != "codebook" and not same:
+            copy = con.execute("""select period, file_path from raw.loads
+                where source = ? and sha256 = ? and status = 'landed' and period <> ?
+                limit 1""", [src.name, sha, period]).fetchone()
+            if copy:
+                raise IngestionError(
+                    f"the file is byte-for-byte identical to {copy[1]}, already landed for "
+                    f"period {copy[0]}: a copy of another period's delivery?",
+                    file=path, hint=f"deliver the real file for period {period}")
+        if predecessor is None:
+            for load_id_prev, name_prev in con.execute("""select load_id, file_name
+                    from raw.loads where source = ? and period = ? and status = 'landed'""",
+                                                       [src.name, period]).fetchall():
+                prev_spec = src.match(name_prev or "")
+                if prev_spec is None or prev_spec.slot != spec.slot:
+                    continue
+                if name_prev == path.name:
+                    predecessor = load_id_prev
+                else:
+                    raise IngestionError(
+                        f"{name_prev} is already landed for source {src.name} period {period} "
+                        f"(as {spec.slot}); a second file would double the rows",
+                        file=path,
+                        hint=f"to correct it, deliver the corrected file under the same name "
+                             f"{name_prev}; it then replaces the landed one")
+        counts, notes = _land(con, config, src, spec, int(period), path, label, sha, load_id,
+                              loaded_at, scan, predecessor)
+    except Exception as exc:
+        _rollback(con)
+        error = exc if isinstance(exc, IngestionError) else IngestionError(
+            f"unexpected error while loading: {type(exc).__name__}: {exc}", file=path,
+            hint="report this with the file")
+        message = str(error)
+        con.execute("""insert into raw.loads (load_id, source, period, file_path, sha256, status,
+                rows_read, rows_landed, rows_quarantined, message, loaded_at, file_name,
+                cells_quarantined)
+            values (?, ?, ?, ?, ?, 'failed', NULL, NULL, NULL, ?, ?, ?, NULL)""",
+                    [load_id, src.name, period, label, sha, message, loaded_at, path.name])
+        error.result = LoadResult(load_id, src.name, period, str(path), sha, "failed", 0, 0, 0,
+                                  message)
+        if error is exc:
+            raise
+        raise error from exc
+    status = "replaced" if predecessor else "landed"
+    message = "; ".join(notes)
+    if predecessor:
+        message = (f"replaces load {predecessor}" + ("; " + message if message else ""))
+    return LoadResult(load_id, src.name, period, str(path), sha, status, counts.rows_read,
+                      counts.rows_landed, counts.rows_quarantined, message,
+                      counts.cells_quarantined)
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    with contextlib.suppress(duckdb.Error):   # no transaction open
+        con.execute("rollback")
+
+
+def _land(con, config, src, spec, period, path, label, sha, load_id, loaded_at, scan,
+          predecessor) -> tuple[Counts, list[str]]:
+    workdir = Path(tempfile.mkdtemp(prefix="basismonitor-ingest-"))
+    try:
+        con.execute("begin transaction")
+        if predecessor:
+            _delete_load(con, predecessor)
+        ctx = LoadContext(con=con, config=config, source=src, spec=spec, load_id=load_id,
+                          period=period, path=path, file_label=label, sha256=sha,
+                          loaded_at=loaded_at, scan=scan, workdir=workdir)
+        ctx.start()
+        counts = _connector(src.kind)(ctx)
+        if predecessor:
+            con.execute("update raw.loads set status = 'superseded', superseded_by = ? "
+                        "where load_id = ?", [load_id, predecessor])
+        con.execute("""insert into raw.loads (load_id, source, period, file_path, sha256, status,
+                rows_read, rows_landed, rows_quarantined, message, loaded_at, file_name,
+                cells_quarantined)
+            values (?, ?, ?, ?, ?, 'landed', ?, ?, ?, ?, ?, ?, ?)""",
+                    [load_id, src.name, str(period), label, sha, counts.rows_read,
+                     counts.rows_landed, counts.rows_quarantined,
+                     "; ".join(ctx.notes) or None, loaded_at, path.name,
+                     counts.cells_quarantined])
+        con.execute("commit")
+        return counts, ctx.notes
+    finally:
+        with contextlib.suppress(duckdb.Error):
+            con.execute("reset disabled_compression_methods")
+            con.execute("reset preserve_insertion_order")
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def ingest_inbox(warehouse: Path, inbox: Path, *, sources: Sequence[str] | None = None,
+                 config: SourcesConfig | None = None,
+                 progress: Callable[[str], None] | None = None,
+                 fetch: bool = True, refetch: bool = False) -> list[LoadResult]:
+    """Load what is new in the inbox, in dependency order.
+
+    OData sources whose URL variable is set are fetched first (periods not yet in the inbox, or
+    all with refetch=True). Stops at the first failed file: its failure is recorded in raw.loads
+    and IngestionError raised (with .results holding every result so far); loads before it stay.
+    """
+    from .connectors.odata import fetch_missing
+
+    config = config or load_config()
+    inbox = Path(inbox)
+    results: list[LoadResult] = []
+    if fetch:
+        for src in config.ordered(sources):
+            if src.kind == "registry_odata":
+                for fetched in fetch_missing(inbox, src, refetch=refetch):
+                    if progress:
+                        progress(f"fetched {fetched}")
+    for pending in discover(inbox, config, sources):
+        try:
+            result = load_file(warehouse, pending.source, pending.period, pending.path,
+                               config=config)
+        except IngestionError as exc:
+            if exc.result is not None:
+                results.append(exc.result)
+                if progress:
+                    progress(exc.result.line())
+            exc.results = list(results)
+            raise
+        results.append(result)
+        if progress:
+            progress(result.line())
+    return results
+
+
+__all__ = ["KIND_ORDER", "LoadResult", "PendingFile", "discover", "ensure_schema",
+           "ingest_inbox", "load_file"]

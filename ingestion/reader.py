@@ -1,0 +1,547 @@
+"""Read a delivered file into the temp table ``stg``: one VARCHAR column per delivered column,
+the cells as delivered, plus ``_row_number`` (1-based data row; for CSV the record's line number
+minus the header line, so a quarantined row can be found in the file).
+
+CSV is read by DuckDB's read_csv (all_varchar, strict, rejects stored): rows the parser cannot
+split (too few fields -- a truncated last line -- too many fields, a stray quote) go to the
+quarantine with the delivered line. Before that, the header decides: the delimiter must split it
+into the expected columns, every required column must be there and unknown columns are refused
+(or ignored, as configured). The encoding is checked on the bytes first (see scan.py).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from .config import ENCODINGS
+from .context import PROBLEMS, STG, LoadContext
+from .scan import CHUNK, FileScan
+from .sqlutil import ident, lit, matches_any
+
+CANDIDATE_DELIMITERS = [";", ",", "\t", "|"]
+Computed = Callable[["Staged", bool], dict[str, str]]
+DELIMITER_NAMES = {";": "';'", ",": "','", "\t": "tab", "|": "'|'"}
+
+
+@dataclass
+class Columns:
+    """What the kind expects: canonical column names and how they are named in the file."""
+
+    required: Sequence[str]
+    optional: Sequence[str] = ()
+    mapping: Mapping[str, str] = field(default_factory=dict)   # canonical -> delivered header
+    extras: str = "fail"                                         # fail | ignore | keep
+    ignore: Sequence[str] = ()                                   # delivered headers not landed
+
+
+@dataclass
+class Staged:
+    columns: dict[str, str]          # canonical -> stg column (present ones only)
+    extras: list[str]                # stg columns of unknown columns kept (registry)
+    order: list[str]                 # all stg columns in delivered order
+    typed: str | None = None         # CSV with extras_type: relation of the typed rows
+    text: str | None = None          # ... and of the rows re-read as text (or None)
+
+    def has(self, canonical: str) -> bool:
+        return canonical in self.columns
+
+    def col(self, canonical: str) -> str:
+        return ident(self.columns[canonical])
+
+
+def norm(header: str | None) -> str:
+    return (header or "").strip().lstrip("\ufeff").strip().strip('"').strip().lower()
+
+
+def stage(ctx: LoadContext, cols: Columns, *, extras_type: str | None = None,
+          computed: Computed | None = None) -> Staged:
+    """Stage the file as ``stg``. For a CSV, extras_type parses the unknown columns typed and
+    computed(staged, typed) gives extra columns {name: SQL on the bare column names} evaluated in
+    the read pass itself (see _stage_csv); Staged.typed / Staged.text then name the relations
+    that have them."""
+    suffix = ctx.path.suffix.lower()
+    if suffix in (".csv", ".txt"):
+        return _stage_csv(ctx, cols, extras_type, computed)
+    if suffix == ".xlsx":
+        return _stage_excel(ctx, cols)
+    if suffix == ".parquet":
+        return _stage_duckdb(ctx, cols, f"read_parquet({lit(str(ctx.path))}, file_row_number=true)",
+                             row_expr="file_row_number + 1", drop=("file_row_number",))
+    if suffix == ".sav":
+        return _stage_sav(ctx, cols)
+    if suffix == ".json":
+        return _stage_json(ctx, cols)
+    raise ctx.error(f"files of type {suffix or '(none)'} cannot be read",
+                    hint="deliver CSV, Excel (.xlsx), Parquet, SPSS (.sav) or OData JSON")
+
+
+# -- header -----------------------------------------------------------------------------------
+
+def _plan(ctx: LoadContext, headers: list[str], cols: Columns) -> Staged:
+    """Match delivered headers to the expected columns; fail on missing or unknown ones."""
+    normed = [norm(h) for h in headers]
+    seen: dict[str, int] = {}
+    for i, h in enumerate(normed):
+        if h and h in seen:
+            raise ctx.error(f"column {headers[i].strip()!r} occurs twice in the header "
+                            f"(columns {seen[h] + 1} and {i + 1})",
+                            hint="deliver each column once")
+        seen[h] = i
+    names: list[str | None] = [None] * len(headers)
+    columns: dict[str, str] = {}
+    missing = []
+    for canonical in list(cols.required) + list(cols.optional):
+        delivered = norm(cols.mapping.get(canonical, canonical))
+        if delivered in seen and names[seen[delivered]] is None:
+            names[seen[delivered]] = canonical
+            columns[canonical] = canonical
+        elif canonical in cols.required:
+            missing.append(cols.mapping.get(canonical, canonical))
+    found = ", ".join(h.strip() or "(unnamed)" for h in headers)
+    if missing:
+        raise ctx.error(f"missing column(s) {', '.join(missing)}; the header has: {found}",
+                        hint="deliver the columns the source format requires "
+                             "(see docs/SOURCES.md), or map them under columns: in sources.yml")
+    extras = []
+    used = set(n for n in names if n)
+    unknown = []
+    for i, h in enumerate(headers):
+        if names[i] is not None:
+            continue
+        base = norm(h) or f"column{i}"
+        name = re.sub(r"[^0-9a-z_]+", "_", base).strip("_") or f"column{i}"
+        while name in used or name == "_row_number":
+            name += "_"
+        used.add(name)
+        names[i] = name
+        if matches_any(norm(h), [norm(p) for p in cols.ignore]):
+            continue
+        if cols.extras == "keep":
+            extras.append(name)
+        else:
+            unknown.append((h.strip() or f"(unnamed column {i + 1})", name))
+    if unknown and cols.extras == "fail":
+        raise ctx.error(
+            f"unexpected column(s) {', '.join(u for u, _ in unknown)}; expected exactly: "
+            + ", ".join(cols.mapping.get(c, c) for c in list(cols.required) + list(cols.optional)),
+            hint="remove the columns, or set extra_columns: ignore for this source in sources.yml",
+        )
+    for header, _ in unknown:
+        ctx.file_problem(f"column {header} is not part of the source format and was not landed "
+                         "(extra_columns: ignore)", column=header)
+        ctx.notes.append(f"ignored extra column {header}")
+    ctx.headers = {n: h.strip().lstrip("\ufeff") or n for n, h in zip(names, headers, strict=True)}
+    return Staged(columns=columns, extras=extras, order=[n for n in names if n])
+
+
+# -- CSV ----------------------------------------------------------------------------------------
+
+def _effective_encoding(ctx: LoadContext, scan: FileScan) -> str:
+    declared = ENCODINGS[str(ctx.opt("encoding", "utf-8")).lower()]
+    mismatch = ctx.opt("encoding_mismatch", "fail")
+    if scan.is_ascii:
+        return "utf-8"
+    if declared == "utf-8":
+        if scan.utf8_valid:
+            return "utf-8"
+        byte = f"0x{scan.utf8_error_byte:02X}" if scan.utf8_error_byte is not None else "a byte"
+        where = f"{byte} at line {scan.utf8_error_line} (byte offset {scan.utf8_error_offset})"
+        if scan.has_utf8_multibyte:
+            raise ctx.error(
+                f"mixed encodings: the file has valid UTF-8 text and also {where}, which is not "
+                "UTF-8 (probably cp1252); it cannot be read in either encoding",
+                row=None, hint="re-export the whole file in one encoding (UTF-8)")
+        if mismatch == "fallback" and scan.cp1252_error_offset is None:
+            ctx.notes.append(f"declared UTF-8 but not valid UTF-8 ({where}); read as cp1252 "
+                             "(encoding_mismatch: fallback)")
+            return "cp1252"
+        raise ctx.error(
+            f"not valid UTF-8: {where}; the file looks like cp1252/latin-1 but the source "
+            "declares utf-8 (encoding_mismatch: fail)",
+            hint="re-export the file as UTF-8, or set encoding: cp1252 (or encoding_mismatch: "
+                 "fallback) for this source in sources.yml")
+    # declared cp1252 / latin-1
+    if scan.utf8_valid and scan.has_utf8_multibyte:
+        if mismatch == "fallback":
+            ctx.notes.append(f"declared {declared} but the file is UTF-8; read as UTF-8 "
+                             "(encoding_mismatch: fallback)")
+            return "utf-8"
+        raise ctx.error(
+            f"the file is UTF-8 (multi-byte UTF-8 sequences), but the source declares {declared}; "
+            f"reading it as {declared} would garble every accented letter (encoding_mismatch: fail)",
+            hint=f"re-export the file as {declared}, or set encoding: utf-8 (or "
+                 "encoding_mismatch: fallback) for this source in sources.yml")
+    if declared == "cp1252" and scan.cp1252_error_offset is not None:
+        raise ctx.error(
+            f"byte at offset {scan.cp1252_error_offset} (line {scan.cp1252_error_line}) is not "
+            "a cp1252 character: the file is not in the declared encoding",
+            hint="re-export the file as cp1252 or UTF-8 and declare that encoding")
+    return declared
+
+
+def _transcode(ctx: LoadContext, encoding: str) -> Path:
+    assert ctx.workdir is not None
+    target = ctx.workdir / (ctx.path.stem + ".utf8.csv")
+    decoder = codecs.getincrementaldecoder(encoding)()
+    with open(ctx.path, "rb") as src, open(target, "w", encoding="utf-8", newline="") as dst:
+        for chunk in iter(lambda: src.read(CHUNK), b""):
+            dst.write(decoder.decode(chunk))
+        dst.write(decoder.decode(b"", final=True))
+    return target
+
+
+def _header_line(path: Path) -> str:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return fh.readline().rstrip("\r\n")
+
+
+def _split(line: str, delimiter: str) -> list[str]:
+    return next(csv.reader([line], delimiter=delimiter, quotechar='"'), [])
+
+
+def _choose_delimiter(ctx: LoadContext, header: str, cols: Columns) -> tuple[str, list[str]]:
+    declared = ctx.opt("delimiter", ";")
+    wanted = {norm(cols.mapping.get(c, c)) for c in cols.required}
+
+    def fits(d: str) -> bool:
+        fields = {norm(f) for f in _split(header, d)}
+        return wanted <= fields and len(fields) > 1 or (len(wanted) == 1 and wanted <= fields)
+
+    if declared == "auto":
+        for d in CANDIDATE_DELIMITERS:
+            if fits(d):
+                return d, _split(header, d)
+        return ";", _split(header, ";")   # the missing-column message explains
+    if fits(declared) or not any(fits(d) for d in CANDIDATE_DELIMITERS if d != declared):
+        return declared, _split(header, declared)
+    actual = next(d for d in CANDIDATE_DELIMITERS if d != declared and fits(d))
+    raise ctx.error(
+        f"wrong delimiter: the source declares {DELIMITER_NAMES[declared]} but the header is "
+        f"separated by {DELIMITER_NAMES[actual]} ({header[:80]!r})",
+        row=None,
+        hint=f"re-export with {DELIMITER_NAMES[declared]}, or set delimiter: "
+             f"{'auto' if actual != chr(9) else chr(92) + 't'} for this source in sources.yml")
+
+
+def _read_csv_sql(path: Path, delimiter: str, names: Sequence[str], types: Mapping[str, str],
+                  rejects: str, long_lines: bool = False) -> str:
+    column_types = "{" + ", ".join(f"{lit(n)}: {lit(types.get(n, 'VARCHAR'))}"
+                                   for n in names) + "}"
+    return (f"read_csv({lit(str(path))}, delim = {lit(delimiter)}, quote = '\"', "
+            f"escape = '\"', header = true, auto_detect = false, columns = {column_types}, "
+            "strict_mode = true, null_padding = false, ignore_errors = true, "
+            f"store_rejects = true, rejects_table = '{rejects}', "
+            f"rejects_scan = '{rejects}_scans'"
+            # geometry columns can make lines of megabytes; big buffers cost time elsewhere
+            + (", max_line_size = 67108864, buffer_size = 134217728" if long_lines else "")
+            + ")")
+
+
+def _stage_csv(ctx: LoadContext, cols: Columns, extras_type: str | None = None,
+               computed: Computed | None = None) -> Staged:
+    """Stage a CSV. With extras_type (e.g. DOUBLE) the unknown columns are parsed typed -- no
+    strings for the answers of a national survey --; rows where such a cell does not parse are
+    re-read as text from the line DuckDB rejected, so they are examined, not lost. Then
+    ``stg`` is a view over both, all VARCHAR, and Staged.typed / Staged.text name the parts."""
+    scan = ctx.scan
+    assert scan is not None
+    if scan.size == 0:
+        raise ctx.error("the file is empty (0 bytes)",
+                        hint="deliver the file again; the export or transfer went wrong")
+    encoding = _effective_encoding(ctx, scan)
+    path = ctx.path if encoding == "utf-8" else _transcode(ctx, encoding)
+    header = _header_line(path)
+    if not header.strip():
+        raise ctx.error("the first line is empty: expected the header line",
+                        hint="deliver the file with its header on line 1")
+    delimiter, headers = _choose_delimiter(ctx, header, cols)
+    staged = _plan(ctx, headers, cols)
+    if scan.line_count <= 1 or (scan.line_count - 1 - len(scan.blank_lines)) <= 0:
+        raise ctx.error("the file has a header but no data rows",
+                        hint="deliver the complete export")
+    names = staged.order
+    types = {n: extras_type for n in staged.extras} if extras_type else {}
+    con = ctx.con
+    con.execute("drop table if exists _rejects; drop table if exists _rejects_scans")
+    long_lines = ctx.source.kind in ("areas", "registry_wbk")
+    extra = "".join(f", {sql} as {ident(name)}"
+                    for name, sql in (computed(staged, True) if computed else {}).items())
+    # a projection over the scan keeps the file order (rowid below) and runs in parallel
+    con.execute(f"create or replace temp table _csv as select *{extra} from "
+                f"{_read_csv_sql(path, delimiter, names, types, '_rejects', long_lines)}")
+    rejects = con.execute("""
+        select line, list(distinct error_type), min(csv_line), min(error_message),
+               list(distinct column_name)
+        from _rejects group by line order by line""").fetchall()
+    accepted = ctx.count("select count(*) from _csv")
+    bad_lines: list[int] = []
+    recover: list[tuple[int, str]] = []
+    skipped: list[int] = [int(b) for b in scan.blank_lines if b > 1]
+    for line, etypes, csv_line, message, columns in rejects:
+        text = (csv_line or "").strip("\r\n")
+        if not text.strip():
+            skipped.append(int(line))          # a line of blanks: no data
+            continue
+        if "UNQUOTED VALUE" in etypes and "\n" in text.strip():
+            raise ctx.error(
+                "unterminated quote: a value opened with \" is never closed, so the rest of the "
+                "file cannot be split into rows",
+                row=int(line) - 1,
+                hint="fix the quoting (or re-export); if the file was cut off, deliver it again")
+        if types and set(etypes) == {"CAST"} and all(c in types for c in columns):
+            recover.append((int(line), text))
+            continue
+        bad_lines.append(int(line))
+        reason = _reject_reason(sorted(etypes)[0], message, len(names), int(line), scan)
+        con.execute(f"insert into {PROBLEMS} values (?, NULL, NULL, ?, 'row', ?)",
+                    [int(line) - 1, reason, text])
+    ctx.rows_read = accepted + len(bad_lines) + len(recover)
+    if ctx.rows_read == 0:
+        raise ctx.error("the file has a header but no data rows",
+                        hint="deliver the complete export")
+    if bad_lines and max(bad_lines) - 1 == scan.line_count - 1 and not scan.ends_with_newline:
+        ctx.notes.append("the last line is incomplete: the file looks truncated")
+
+    # _row_number of the accepted rows: rowid follows insertion (= file) order (inside a
+    # transaction it starts at a large offset); skipped lines shift the rows after them.
+    skip = sorted(set(bad_lines) | set(skipped) | {line for line, _ in recover})
+    base = ctx.count("select coalesce(min(rowid), 0) from _csv")
+    if not skip:
+        con.execute(f"create or replace temp view _csv_rows as "
+                    f"select rowid - {base} + 1 as _row_number, * from _csv")
+    else:
+        # k-th accepted record -> its row: k + #{skipped lines before it}
+        sk = np.array(skip, dtype=np.int64) - 1            # as data row numbers
+        c = sk - np.arange(1, len(sk) + 1)                 # accepted rows before each skip
+        k = np.arange(1, accepted + 1, dtype=np.int64)
+        rows = k + np.searchsorted(c, k, side="left")
+        con.register("_rowmap_arrow", pa.table({"k": k - 1, "r": rows}))
+        con.execute("create or replace temp table _rowmap as select * from _rowmap_arrow")
+        con.unregister("_rowmap_arrow")
+        con.execute(f"""create or replace temp view _csv_rows as
+            select m.r as _row_number, c.* from _csv c join _rowmap m on m.k = c.rowid - {base}""")
+    staged.typed = "_csv_rows" if types else None
+    text_part = None
+    if recover:
+        assert ctx.workdir is not None
+        again = ctx.workdir / "recovered.csv"
+        again.write_text(header + "\n" + "\n".join(t for _, t in recover) + "\n",
+                         encoding="utf-8")
+        con.execute(f"""create or replace temp table _csv_text_raw as select * from
+            {_read_csv_sql(again, delimiter, names, {}, '_rejects_again', long_lines)}""")
+        numbers = pa.table({"k": np.arange(len(recover), dtype=np.int64),
+                            "r": np.array([line - 1 for line, _ in recover], dtype=np.int64)})
+        con.register("_textmap_arrow", numbers)
+        base_t = ctx.count("select coalesce(min(rowid), 0) from _csv_text_raw")
+        extra = "".join(f", {sql} as {ident(name)}"
+                        for name, sql in (computed(staged, False) if computed else {}).items())
+        con.execute(f"""create or replace temp table _csv_text as
+            select m.r as _row_number, c.*{extra} from _csv_text_raw c
+            join _textmap_arrow m on m.k = c.rowid - {base_t}""")
+        con.unregister("_textmap_arrow")
+        if ctx.count("select count(*) from _csv_text") != len(recover):
+            raise ctx.error("rows that were rejected for a value could not be read again as text",
+                            hint="report this with the file")
+        text_part = "_csv_text"
+    staged.text = text_part
+    as_text = ", ".join(
+        f"{_varchar_sql(n, types[n])} as {ident(n)}" if n in types else ident(n) for n in names)
+    union = (f" union all select _row_number, {', '.join(ident(n) for n in names)} "
+             f"from {text_part}") if text_part else ""
+    con.execute(f"create or replace temp view {STG} as "
+                f"select _row_number, {as_text} from _csv_rows{union}")
+    return staged
+
+
+def _reject_reason(etype: str, message: str, expected: int, line: int, scan: FileScan) -> str:
+    """Why DuckDB's CSV reader rejected a row, in words."""
+    found = re.search(r"Found: (\d+)", message or "")
+    n = found.group(1) if found else "?"
+    last = line - 1 == scan.line_count - 1 or line == scan.line_count
+    if etype == "MISSING COLUMNS":
+        text = f"the row has {n} of {expected} fields"
+        if last and not scan.ends_with_newline:
+            text += ": the last line is cut off (truncated file)"
+        return text
+    if etype == "TOO MANY COLUMNS":
+        return (f"the row has {n} fields but the header has {expected} (a delimiter inside an "
+                "unquoted value?)")
+    if etype == "UNQUOTED VALUE":
+        return "a quote in the row is not closed or not followed by the delimiter"
+    if etype == "INVALID UNICODE":
+        return "the row has bytes that are not valid in the file's encoding"
+    return f"the row cannot be parsed: {etype.lower()}: {message}"
+
+
+# -- Excel --------------------------------------------------------------------------------------
+
+def _cell_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time(0) else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    text = str(value)
+    return text if text.strip() else None
+
+
+def _stage_excel(ctx: LoadContext, cols: Columns) -> Staged:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    if ctx.path.stat().st_size == 0:
+        raise ctx.error("the file is empty (0 bytes)", hint="deliver the workbook again")
+    try:
+        wb = load_workbook(ctx.path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise ctx.error(f"not a readable Excel workbook (.xlsx): {exc}",
+                        hint="deliver a valid .xlsx (not .xls or a renamed CSV)") from exc
+    try:
+        sheet = ctx.opt("sheet", 0)
+        if isinstance(sheet, int):
+            if sheet >= len(wb.sheetnames):
+                raise ctx.error(f"the workbook has no sheet number {sheet} "
+                                f"(sheets: {', '.join(wb.sheetnames)})")
+            ws = wb[wb.sheetnames[sheet]]
+        else:
+            if sheet not in wb.sheetnames:
+                raise ctx.error(
+                    f"sheet {sheet!r} is missing; the workbook has: {', '.join(wb.sheetnames)}",
+                    hint=f"name the sheet {sheet!r}, or set sheet: for this source in "
+                         "sources.yml")
+            ws = wb[sheet]
+        rows = ws.iter_rows(values_only=True)
+        header = next(rows, None)
+        if header is None or all(v is None for v in header):
+            raise ctx.error(f"sheet {ws.title!r} is empty: expected a header row",
+                            hint="deliver the export with its header in row 1")
+        width = len(header)
+        while width and header[width - 1] is None:
+            width -= 1
+        headers = [_cell_text(h) or "" for h in header[:width]]
+        staged = _plan(ctx, headers, cols)
+        data: list[list[str | None]] = [[] for _ in range(width)]
+        numbers: list[int] = []
+        for i, row in enumerate(rows, start=1):
+            cells = [_cell_text(v) for v in row[:width]]
+            if all(c is None for c in cells):
+                continue
+            cells += [None] * (width - len(cells))
+            for j in range(width):
+                data[j].append(cells[j])
+            numbers.append(i)
+            extra = [v for v in row[width:] if v is not None]
+            if extra:
+                ctx.con.execute(f"insert into {PROBLEMS} values (?, NULL, ?, ?, 'row', NULL)",
+                                [i, str(extra[0]),
+                                 "the row has values beyond the last header column"])
+    finally:
+        wb.close()
+    if not numbers:
+        raise ctx.error(f"sheet {ws.title!r} has a header but no data rows",
+                        hint="deliver the complete export")
+    table = pa.table({"_row_number": pa.array(numbers, pa.int64()),
+                      **{n: pa.array(data[j], pa.string()) for j, n in enumerate(staged.order)}})
+    ctx.con.register("_xlsx", table)
+    ctx.con.execute(f"create or replace temp table {STG} as select * from _xlsx")
+    ctx.con.unregister("_xlsx")
+    ctx.rows_read = len(numbers)
+    return staged
+
+
+# -- Parquet / SPSS / JSON ----------------------------------------------------------------------
+
+def _varchar_sql(col: str, dtype: str) -> str:
+    c = ident(col)
+    if dtype in ("DOUBLE", "FLOAT") or dtype.startswith("DECIMAL"):
+        return (f"case when {c} is null or isnan({c}::double) then NULL "
+                f"when {c} = trunc({c}) and abs({c}) < 1e15 then cast(cast({c} as bigint) as varchar) "
+                f"else cast({c} as varchar) end")
+    if dtype == "BOOLEAN":
+        return f"case when {c} then '1' when not {c} then '0' end"
+    if dtype.startswith("TIMESTAMP"):
+        return (f"case when cast({c} as time) = TIME '00:00:00' "
+                f"then cast(cast({c} as date) as varchar) else cast({c} as varchar) end")
+    return f"nullif(cast({c} as varchar), '')"
+
+
+def _stage_duckdb(ctx: LoadContext, cols: Columns, relation: str, *, row_expr: str,
+                  drop: Sequence[str] = ()) -> Staged:
+    if ctx.path.stat().st_size == 0:
+        raise ctx.error("the file is empty (0 bytes)", hint="deliver the file again")
+    try:
+        described = ctx.con.execute(f"describe select * from {relation}").fetchall()
+    except Exception as exc:   # duckdb.Error: not a parquet file, corrupt footer, ...
+        raise ctx.error(f"the file cannot be read as {ctx.path.suffix[1:]}: "
+                        f"{str(exc).splitlines()[0]}",
+                        hint="deliver the file again; it is damaged or of another type") from exc
+    types = {name: dtype for name, dtype, *_ in described if name not in drop}
+    headers = list(types)
+    staged = _plan(ctx, headers, cols)
+    selects = ", ".join(f"{_varchar_sql(h, types[h])} as {ident(n)}"
+                        for h, n in zip(headers, staged.order, strict=True))
+    ctx.con.execute(f"create or replace temp table {STG} as "
+                    f"select {row_expr} as _row_number, {selects} from {relation}")
+    ctx.rows_read = ctx.count(f"select count(*) from {STG}")
+    if ctx.rows_read == 0:
+        raise ctx.error("the file has no data rows", hint="deliver the complete export")
+    return staged
+
+
+def _stage_sav(ctx: LoadContext, cols: Columns) -> Staged:
+    import pyreadstat
+
+    if ctx.path.stat().st_size == 0:
+        raise ctx.error("the file is empty (0 bytes)", hint="deliver the file again")
+    try:
+        # user_missing=True keeps user-defined missing codes (9, 99, -1) as delivered values;
+        # the codebook says what they mean.
+        frame, _meta = pyreadstat.read_sav(str(ctx.path), user_missing=True,
+                                           apply_value_formats=False,
+                                           dates_as_pandas_datetime=False)
+    except Exception as exc:   # pyreadstat.ReadstatError and friends
+        raise ctx.error(f"the file cannot be read as SPSS .sav: {exc}",
+                        hint="deliver the file again; it is damaged or of another type") from exc
+    frame["_sav_row"] = np.arange(1, len(frame) + 1, dtype=np.int64)
+    ctx.con.register("_sav", frame)
+    try:
+        return _stage_duckdb(ctx, cols, "_sav", row_expr="_sav_row", drop=("_sav_row",))
+    finally:
+        ctx.con.unregister("_sav")
+
+
+def _stage_json(ctx: LoadContext, cols: Columns) -> Staged:
+    size = ctx.path.stat().st_size
+    if size == 0:
+        raise ctx.error("the file is empty (0 bytes)", hint="fetch the data again")
+    path = lit(str(ctx.path))
+    try:
+        keys = [r[0] for r in ctx.con.execute(
+            f"describe select * from read_json({path}, maximum_object_size = {size + 16})"
+        ).fetchall()]
+    except Exception as exc:
+        raise ctx.error(f"not valid JSON: {str(exc).splitlines()[0]}",
+                        hint="fetch the data again; the response was cut off or is no JSON") from exc
+    if "value" not in keys:
+        raise ctx.error("the JSON has no 'value' array: not an OData response "
+                        f"(top-level keys: {', '.join(keys) or 'none'})",
+                        hint="check the OData URL (it must return a TypedDataSet or "
+                             "Observations feed)")
+    relation = (f"(select unnest(value, recursive := true), generate_subscripts(value, 1) "
+                f"as _json_row from read_json({path}, maximum_object_size = {size + 16}))")
+    return _stage_duckdb(ctx, cols, relation, row_expr="_json_row", drop=("_json_row",))
