@@ -143,10 +143,10 @@ crimes_rolled_up as (
         crime_type,
         -- not applicable / empty buurten do not block the total (DOMAIN.md 6)
         case
-            when count(missing_reason) filter (where missing_reason in ('hidden', 'unknown')) = 0
+            when count(missing_reason) filter (where missing_reason in ('hidden', 'unknown', 'invalid')) = 0
                 then sum(crimes)
         end as crimes,
-        min(missing_reason) filter (where missing_reason in ('hidden', 'unknown')) as missing_reason,
+        min(missing_reason) filter (where missing_reason in ('hidden', 'unknown', 'invalid')) as missing_reason,
         list_distinct(list(load_id)) as load_ids,
         'computed from buurten' as city_value_source
     from crimes_by_buurt
