@@ -1,7 +1,8 @@
 -- The fact table: one row per area edition x area x period x indicator (compass areas and the
 -- city). Current-edition rows hold every period recomputed onto the current division (for trends);
 -- rows of older editions keep the figures as published on their own division. A suppressed figure
--- keeps its reason and shows no numbers.
+-- keeps its reason and shows no numbers. Figures are published to 6 decimals: DuckDB's parallel
+-- sums differ in the last bits between builds, and a rerun must give byte-identical exports.
 
 with
 
@@ -40,16 +41,16 @@ final as (
         cast(is_city as boolean) as is_city,
         cast(period as integer) as period,
         cast(indicator_code as varchar) as indicator_code,
-        cast(case when suppression_reason is null then value end as double) as value,
-        cast(case when suppression_reason is null then numerator end as double) as numerator,
-        cast(case when suppression_reason is null then denominator end as double) as denominator,
+        cast(round(case when suppression_reason is null then value end, 6) as double) as value,
+        cast(round(case when suppression_reason is null then numerator end, 6) as double) as numerator,
+        cast(round(case when suppression_reason is null then denominator end, 6) as double) as denominator,
         cast(case when suppression_reason is null then n end as bigint) as n_unweighted,
-        cast(case when suppression_reason is null then weighted_n end as double) as n_weighted,
-        cast(case when suppression_reason is null then se end as double) as standard_error,
-        cast(case when suppression_reason is null then ci_low end as double) as ci_low,
-        cast(case when suppression_reason is null then ci_high end as double) as ci_high,
-        cast(case when suppression_reason is null then contrast end as double) as contrast_with_city,
-        cast(case when suppression_reason is null then contrast_se end as double) as contrast_se,
+        cast(round(case when suppression_reason is null then weighted_n end, 6) as double) as n_weighted,
+        cast(round(case when suppression_reason is null then se end, 6) as double) as standard_error,
+        cast(round(case when suppression_reason is null then ci_low end, 6) as double) as ci_low,
+        cast(round(case when suppression_reason is null then ci_high end, 6) as double) as ci_high,
+        cast(round(case when suppression_reason is null then contrast end, 6) as double) as contrast_with_city,
+        cast(round(case when suppression_reason is null then contrast_se end, 6) as double) as contrast_se,
         cast(case when suppression_reason is null then significant end as boolean) as significant,
         suppression_reason is not null as suppressed,
         cast(suppression_reason as varchar) as suppression_reason,
