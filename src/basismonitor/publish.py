@@ -1,31 +1,68 @@
-"""Publish a validated edition: write every mart to a staging folder, then move it into place.
+"""Publish a validated edition: write every mart to a staging folder, then swap it into place.
 
-exports/<edition>/ appears whole or not at all: the files are written to
-exports/.staging-<edition>-<id>/, checked, and renamed into place (a rename within one file
-system is atomic); an existing edition is first renamed aside and removed only after the new one
-is in place. `exports/latest` is a symlink replaced atomically. A failure at any point leaves the
-previously published edition as it was.
+exports/<edition>/ appears whole or not at all, and a failure, crash or kill at any point leaves
+the previously published edition byte-identical:
+
+1. Publishers take turns (a lock on exports/.publish.lock) and first clear what a killed run left
+   behind (hidden `.staging-*` folders; see _recover).
+2. Every file is written into exports/.staging-<edition>-<id>/ (hidden: never taken for an
+   edition), flushed to disk, and counted in the manifest.
+3. The staging folder and exports/<edition> are swapped in one atomic rename (Linux
+   renameat2(RENAME_EXCHANGE)); the previous edition, now at the staging path, is removed.
+   Where the kernel cannot exchange, the old folder is renamed aside first and _recover puts it
+   back if the process dies between the two renames.
+4. `exports/latest` is a symlink replaced atomically.
+
+What is published per edition (docs/QUALITY.md, "What a published edition holds"):
+  <mart>.parquet       ZSTD, row groups of ROW_GROUP_SIZE rows, sorted by the mart's grain
+  <mart>.csv           UTF-8, comma-separated, decimal point
+  <mart>.nl.csv        for Dutch Excel: `;`-separated, decimal comma, UTF-8 with BOM
+  basismonitor_<edition>.xlsx    one sheet per mart and an `explanation` sheet describing every
+                                 column (from the dbt YAML); tables over Excel's row limit are
+                                 split over sheets or, above excel_max_rows, left out with a note
+  basismonitor_<edition>.duckdb  the marts with their descriptions as comments, for BI tools
+                                 (file mode read-only)
+  manifest.json        files, rows, checksums, versions, the source loads, the gate's summary
+  publication.json     when it was published and the checksum of the DuckDB file
+  validation/          the gate's Data Docs
+
+The data files (Parquet, CSV, xlsx) and manifest.json are byte-identical when the same warehouse
+is published again. DuckDB database files are not byte-reproducible (their block layout depends
+on the writer's threads), so the DuckDB file is listed in the manifest without a checksum, and its
+checksum goes to publication.json with the publication time.
 
 Only the marts are exported: aggregates with suppression applied. Respondent-level data never
-leaves the warehouse, and a column that looks respondent-level stops the publication.
+leaves the warehouse: a mart with a column on the gate's denylist stops the publication.
 """
 
 from __future__ import annotations
 
-import csv
+import contextlib
+import ctypes
+import errno
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import sys
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import duckdb
 
+from basismonitor.config import DBT_PROJECT_DIR
+from basismonitor.validation import PERSONAL_COLUMNS, is_personal_column
+
+__all__ = ["EXPORTED_TABLES", "PERSONAL_COLUMNS", "PrivacyViolation", "Published",
+           "check_privacy", "publish_edition"]
+
+# Each exported mart with the columns it is sorted by (its grain): a total order makes reruns
+# byte-identical, and BI tools skip row groups on these columns.
 EXPORTED_TABLES = (
     "marts.mart_compass_status",
     "marts.mart_compass_development",
@@ -35,20 +72,24 @@ EXPORTED_TABLES = (
     "marts.dim_indicator",
     "marts.dim_period",
 )
-
-# Column names that would mean respondent-level (personal) data in an export.
-PERSONAL_COLUMNS = {
-    "respondent_key",
-    "respondent_id",
-    "geboortejaar",
-    "birth_year",
-    "birth_date",
-    "age",
-    "postcode",
-    "y",
-    "weight",
-    "base_weight",
+SORT_KEYS = {
+    "marts.mart_compass_status": ("edition", "area_code", "node_level", "node_code"),
+    "marts.mart_compass_development": ("edition", "area_code", "node_level", "node_code"),
+    "marts.mart_area_profile": ("edition", "area_code"),
+    "marts.fct_indicator_value": ("indicator_code", "period", "area_edition", "area_code"),
+    "marts.dim_area": ("area_edition", "area_code"),
+    "marts.dim_indicator": ("indicator_code",),
+    "marts.dim_period": ("period",),
 }
+ROW_GROUP_SIZE = 500_000  # rows per Parquet row group (DuckDB rounds up to whole vectors)
+EXCEL_SHEET_ROWS = 1_048_575  # Excel's 1,048,576 rows minus the header
+# Tables with more rows are left out of the workbook (with a note) unless the caller raises this:
+# then they are split over sheets. xlsxwriter writes some 100,000 cells a second, so a national
+# compass mart (1.1 M rows x 22 columns) would add minutes to a publication.
+EXCEL_MAX_ROWS = EXCEL_SHEET_ROWS
+MARTS_YAML = DBT_PROJECT_DIR / "models" / "marts" / "_marts__models.yml"
+VERSIONED_PACKAGES = ("basismonitor", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations",
+                      "xlsxwriter")
 
 
 class PrivacyViolation(RuntimeError):
@@ -60,6 +101,25 @@ class Published:
     edition: int
     path: Path
     files: list[dict]
+    manifest: dict = field(default_factory=dict)
+
+
+def check_privacy(con: duckdb.DuckDBPyConnection, tables=EXPORTED_TABLES) -> None:
+    """Refuse a mart with a respondent-level column (the gate's denylist, validation.py)."""
+    for table in tables:
+        columns = [row[0] for row in con.sql(f"describe {table}").fetchall()]
+        personal = sorted(c for c in columns if is_personal_column(c))
+        if personal:
+            raise PrivacyViolation(
+                f"{table} has respondent-level column(s) {personal}: exports hold only "
+                "aggregates; remove the column from the mart (nothing was published)"
+            )
+
+
+# --- the files ----------------------------------------------------------------------------------
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _sha256(path: Path) -> str:
@@ -70,22 +130,322 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _order_by(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    columns = [row[0] for row in con.sql(f"describe {table}").fetchall()]
-    # a total order over all columns makes the files byte-identical for identical inputs
-    return ", ".join(f'"{c}"' for c in columns)
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
+    return [(r[0], r[1]) for r in con.sql(f"describe {table}").fetchall()]
 
 
-def check_privacy(con: duckdb.DuckDBPyConnection, tables=EXPORTED_TABLES) -> None:
-    for table in tables:
-        columns = {row[0].lower() for row in con.sql(f"describe {table}").fetchall()}
-        personal = sorted(columns & PERSONAL_COLUMNS)
-        if personal:
-            raise PrivacyViolation(
-                f"{table} has respondent-level column(s) {personal}: exports hold only "
-                "aggregates; remove the column from the mart (nothing was published)"
-            )
+def _ordered(table: str, columns: list[tuple[str, str]], source: str | None = None) -> str:
+    """The table (read from `source`, default the table) in a total order: its grain first, then
+    every other column."""
+    names = [c for c, _ in columns]
+    keys = [c for c in SORT_KEYS.get(table, ()) if c in names]
+    order = ", ".join(_q(c) for c in keys + [c for c in names if c not in keys])
+    return f"(select * from {source or table} order by {order})"
 
+
+def _write_parquet(con, relation: str, path: Path) -> None:
+    con.execute(f"copy {relation} to '{path}' (format parquet, compression zstd, "
+                f"row_group_size {ROW_GROUP_SIZE})")
+
+
+def _write_csv(con, relation: str, path: Path) -> None:
+    con.execute(f"copy {relation} to '{path}' (format csv, header true, delimiter ',')")
+
+
+def _write_dutch_csv(con, relation: str, columns: list[tuple[str, str]], path: Path) -> None:
+    """`;`-separated with decimal commas and a UTF-8 byte order mark: what Dutch Excel opens."""
+    def cell(name: str, dtype: str) -> str:
+        if dtype in ("DOUBLE", "FLOAT", "REAL") or dtype.startswith("DECIMAL"):
+            return f"replace(cast({_q(name)} as varchar), '.', ',') as {_q(name)}"
+        return _q(name)
+
+    body = path.with_name(path.name + ".body")
+    select = ", ".join(cell(c, t) for c, t in columns)
+    con.execute(f"copy (select {select} from {relation}) to '{body}' "
+                f"(format csv, header true, delimiter ';')")
+    with path.open("wb") as out, body.open("rb") as src:
+        out.write(b"\xef\xbb\xbf")
+        shutil.copyfileobj(src, out, 1 << 20)
+    body.unlink()
+
+
+def _mart_docs() -> dict[str, dict]:
+    """Descriptions of the marts and their columns from the dbt YAML: {model: {...}}."""
+    import yaml
+
+    if not MARTS_YAML.exists():
+        return {}
+    spec = yaml.safe_load(MARTS_YAML.read_text(encoding="utf-8")) or {}
+    docs = {}
+    for model in spec.get("models", []):
+        docs[model["name"]] = {
+            "description": " ".join(str(model.get("description") or "").split()),
+            "columns": {c["name"]: " ".join(str(c.get("description") or "").split())
+                        for c in model.get("columns", [])},
+        }
+    return docs
+
+
+def _excel_writers(sheet, columns: list[tuple[str, str]]) -> list[Callable]:
+    """A cell writer per column, chosen once from its DuckDB type (xlsxwriter's generic write()
+    would inspect every value)."""
+    def joined(row: int, col: int, value: list) -> None:
+        sheet.write_string(row, col, "; ".join("" if v is None else str(v) for v in value))
+
+    def text(row: int, col: int, value) -> None:
+        sheet.write_string(row, col, str(value))
+
+    writers = []
+    for _, dtype in columns:
+        if dtype == "VARCHAR":
+            writers.append(sheet.write_string)
+        elif dtype == "BOOLEAN":
+            writers.append(sheet.write_boolean)
+        elif dtype.endswith("[]"):
+            writers.append(joined)
+        elif dtype in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DOUBLE", "FLOAT",
+                       "REAL", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT") \
+                or dtype.startswith("DECIMAL"):
+            writers.append(sheet.write_number)
+        else:
+            writers.append(text)
+    return writers
+
+
+def _write_workbook(con, path: Path, edition: int, tables: dict[str, list[tuple[str, str]]],
+                    rows: dict[str, int], docs: dict[str, dict], created: datetime,
+                    max_rows: int) -> dict:
+    """One sheet per mart (split over sheets past Excel's row limit, left out above max_rows)
+    and an `explanation` sheet. Fixed document properties keep the file byte-identical."""
+    import xlsxwriter
+
+    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "nan_inf_to_errors": True,
+                                              "strings_to_formulas": False, "strings_to_urls": False})
+    workbook.set_properties({"title": f"Basismonitor edition {edition}", "author": "Basismonitor",
+                             "created": created})
+    bold = workbook.add_format({"bold": True})
+    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+    explanation = workbook.add_worksheet("explanation")
+    sheets: dict[str, list[str]] = {}
+    omitted: dict[str, int] = {}
+    for table, columns in tables.items():
+        name = table.split(".")[-1]
+        n = rows[table]
+        if n > max_rows:
+            omitted[name] = n
+            continue
+        parts = max(1, -(-n // EXCEL_SHEET_ROWS))
+        sheets[name] = [name if parts == 1 else f"{name} ({i + 1})" for i in range(parts)]
+        cursor = con.execute(f"select * from {_ordered(table, columns)}")
+        for sheet_name in sheets[name]:
+            sheet = workbook.add_worksheet(sheet_name)
+            for j, (column, _) in enumerate(columns):
+                sheet.set_column(j, j, min(max(len(column) + 2, 10), 40))
+                sheet.write_string(0, j, column, bold)
+            sheet.freeze_panes(1, 0)
+            writers = _excel_writers(sheet, columns)
+            written = 0
+            while written < EXCEL_SHEET_ROWS:
+                chunk = cursor.fetchmany(min(10_000, EXCEL_SHEET_ROWS - written))
+                if not chunk:
+                    break
+                for record in chunk:
+                    written += 1
+                    for j, value in enumerate(record):
+                        if value is not None:
+                            writers[j](written, j, value)
+            sheet.autofilter(0, 0, max(written, 1), len(columns) - 1)
+
+    # the explanation sheet: what the workbook holds, then every column of every mart
+    explanation.set_column(0, 0, 28)
+    explanation.set_column(1, 1, 30)
+    explanation.set_column(2, 2, 12)
+    explanation.set_column(3, 3, 100)
+    line = 0
+    explanation.write_string(line, 0, f"Basismonitor, edition {edition}", bold)
+    line += 1
+    explanation.write_string(line, 0, "Every exported table with the meaning of each column (from "
+                             "the dbt models' descriptions). Suppressed figures are empty; "
+                             "suppressed and suppression_reason say why.", wrap)
+    line += 2
+    for name, n in omitted.items():
+        explanation.write_string(line, 0, name, bold)
+        explanation.write_string(line, 3, f"Not in this workbook: {n:,} rows is more than "
+                                 f"{max_rows:,}. Use {name}.parquet, {name}.csv or "
+                                 f"{name}.nl.csv, or the table in basismonitor_{edition}.duckdb.",
+                                 wrap)
+        line += 1
+    for name, parts in sheets.items():
+        if len(parts) > 1:
+            explanation.write_string(line, 0, name, bold)
+            explanation.write_string(line, 3, f"{rows['marts.' + name]:,} rows, more than one "
+                                     f"Excel sheet holds: split over sheets {', '.join(parts)} "
+                                     "(in the table's sort order).", wrap)
+            line += 1
+    line += 1 if omitted or any(len(p) > 1 for p in sheets.values()) else 0
+    for j, header in enumerate(("table / sheet", "column", "type", "description")):
+        explanation.write_string(line, j, header, bold)
+    line += 1
+    for table, columns in tables.items():
+        name = table.split(".")[-1]
+        doc = docs.get(name, {})
+        explanation.write_string(line, 0, name, bold)
+        explanation.write_string(line, 3, doc.get("description") or "(not described in the dbt "
+                                 "YAML)", wrap)
+        line += 1
+        for column, dtype in columns:
+            explanation.write_string(line, 0, name)
+            explanation.write_string(line, 1, column)
+            explanation.write_string(line, 2, dtype)
+            explanation.write_string(line, 3, doc.get("columns", {}).get(column)
+                                     or "(not described in the dbt YAML)", wrap)
+            line += 1
+    explanation.activate()
+    workbook.close()
+    return {"sheets": sheets, "omitted": omitted}
+
+
+def _write_duckdb(warehouse: Path, path: Path, tables: dict[str, list[tuple[str, str]]],
+                  docs: dict[str, dict]) -> None:
+    """The marts in a DuckDB file of their own, described (COMMENT ON) for BI tools."""
+    def text(value: str) -> str:
+        return "'" + value.replace("'", "''") + "'"
+
+    with duckdb.connect(str(path)) as out:
+        out.execute("set enable_progress_bar = false")
+        out.execute(f"attach {text(str(warehouse))} as wh (read_only)")
+        out.execute("create schema marts")
+        for table, columns in tables.items():
+            name = table.split(".")[-1]
+            out.execute(f"create table marts.{_q(name)} as "
+                        f"select * from {_ordered(table, columns, source='wh.' + table)}")
+            doc = docs.get(name, {})
+            if doc.get("description"):
+                out.execute(f"comment on table marts.{_q(name)} is {text(doc['description'])}")
+            for column, _ in columns:
+                if doc.get("columns", {}).get(column):
+                    out.execute(f"comment on column marts.{_q(name)}.{_q(column)} is "
+                                f"{text(doc['columns'][column])}")
+        out.execute("detach wh")
+        out.execute("checkpoint")
+    os.chmod(path, 0o444)
+
+
+def _versions() -> dict[str, str]:
+    found = {}
+    for package in VERSIONED_PACKAGES:
+        try:
+            found[package] = version(package)
+        except PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def _gate_summary(gate) -> dict | None:
+    """What the gate found, without its timings or examples (the manifest stays reproducible)."""
+    if gate is None:
+        return None
+    keep = ("severity", "table", "expectation", "column", "unexpected_count")
+    return {
+        "edition": gate.edition,
+        "passed": gate.passed,
+        "expectations_run": gate.expectations_run,
+        "tables": dict(sorted(gate.tables.items())),
+        "failures": sorted(({k: getattr(f, k) for k in keep} for f in gate.failures),
+                           key=lambda f: json.dumps(f, sort_keys=True, default=str)),
+    }
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    for folder, _, names in os.walk(root):
+        for name in names:
+            _fsync(Path(folder) / name)
+        _fsync(Path(folder))
+
+
+# --- moving into place --------------------------------------------------------------------------
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic rename (Linux); False where the system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+@contextlib.contextmanager
+def _locked(exports: Path) -> Iterator[None]:
+    with (exports / ".publish.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _recover(exports: Path, progress: Callable[[str], None]) -> None:
+    """Clear what a killed publisher left: staging folders (a partial new edition, or the old one
+    after a swap) are removed; an edition renamed aside (no atomic exchange) is put back."""
+    for aside in sorted(exports.glob(".previous-*")):
+        edition = aside.name.split("-")[1]
+        target = exports / edition
+        if not target.exists() and not target.is_symlink():
+            os.replace(aside, target)
+            progress(f"  restored edition {edition}, which an interrupted publish had set aside")
+        else:
+            shutil.rmtree(aside, ignore_errors=True)
+    for leftover in sorted(exports.glob(".staging-*")):
+        shutil.rmtree(leftover, ignore_errors=True)
+    for link in exports.glob(".latest-*"):
+        link.unlink(missing_ok=True)
+
+
+def _move_into_place(staging: Path, target: Path, on_step: Callable[[str], None]) -> None:
+    if not target.exists() and not target.is_symlink():
+        os.replace(staging, target)
+        return
+    if _exchange(staging, target):
+        on_step("swapped")
+        shutil.rmtree(staging, ignore_errors=True)  # now the previous edition
+        return
+    aside = target.parent / f".previous-{target.name}-{uuid.uuid4().hex[:8]}"
+    os.replace(target, aside)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        os.replace(aside, target)
+        raise
+    on_step("swapped")
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def _point_latest(exports: Path, edition: str) -> None:
+    tmp = exports / f".latest-{uuid.uuid4().hex[:8]}"
+    os.symlink(edition, tmp)
+    os.replace(tmp, exports / "latest")
+
+
+# --- the stage ----------------------------------------------------------------------------------
 
 def publish_edition(
     warehouse: Path,
@@ -95,103 +455,121 @@ def publish_edition(
     validation_docs: Path | None = None,
     source_loads: list[dict] | None = None,
     progress: Callable[[str], None] = print,
+    gate=None,
+    excel_max_rows: int = EXCEL_MAX_ROWS,
     _fail_after_files: int | None = None,
+    _on_step: Callable[[str], None] | None = None,
 ) -> Published:
-    """Export the marts of `edition` atomically; return where they are."""
+    """Export the marts of `edition` atomically to exports/<edition>/; return where they are.
+
+    `gate` (the GateResult that let this edition through) is summarised in the manifest.
+    `_fail_after_files` and `_on_step` are for tests: fail, or pause to be killed, mid-way.
+    """
+    warehouse = Path(warehouse).resolve()
     exports = Path(exports)
     exports.mkdir(parents=True, exist_ok=True)
-    staging = exports / f".staging-{edition}-{uuid.uuid4().hex[:8]}"
-    staging.mkdir()
-    files: list[dict] = []
-    try:
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            check_privacy(con)
-            if source_loads is None:
-                source_loads = [
-                    dict(zip(("load_id", "source", "period", "file", "sha256", "rows_landed"), row, strict=True))
-                    for row in con.sql(
-                        "select load_id, source, period, file_path, sha256, rows_landed from raw.loads "
-                        "where status = 'landed' order by source, period, file_path"
-                    ).fetchall()
-                ]
-            for table in EXPORTED_TABLES:
-                name = table.split(".")[-1]
-                order = _order_by(con, table)
-                rows = con.sql(f"select count(*) from {table}").fetchone()[0]
-                relation = f"(select * from {table} order by {order})"
-                parquet = staging / f"{name}.parquet"
-                con.sql(
-                    f"copy {relation} to '{parquet}' (format parquet, compression zstd, row_group_size 100000)"
-                )
-                csv_path = staging / f"{name}.csv"
-                con.sql(f"copy {relation} to '{csv_path}' (format csv, header true, delimiter ',')")
-                _write_excel_csv(csv_path, staging / f"{name}.nl.csv")
-                for path in (parquet, csv_path, staging / f"{name}.nl.csv"):
-                    files.append(
-                        {"file": path.name, "table": table, "rows": rows, "bytes": path.stat().st_size,
-                         "sha256": _sha256(path)}
-                    )
-                progress(f"  exported {table}: {rows:,} rows")
-                if _fail_after_files is not None and len(files) >= _fail_after_files:
-                    raise RuntimeError("injected failure during publishing (test)")
-        if validation_docs and Path(validation_docs).exists():
-            shutil.copytree(validation_docs, staging / "validation")
-        manifest = {
-            "edition": edition,
-            "files": files,
-            "source_loads": source_loads,
-            "versions": {
-                "basismonitor": version("basismonitor"),
-                "dbt-core": version("dbt-core"),
-                "dbt-duckdb": version("dbt-duckdb"),
-                "duckdb": version("duckdb"),
-                "great-expectations": version("great-expectations"),
-            },
-        }
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-        # published_at lives outside the manifest so reruns give byte-identical data files
-        (staging / "PUBLISHED_AT").write_text(datetime.now(UTC).isoformat() + "\n", encoding="utf-8")
-        target = exports / str(edition)
-        aside = None
-        if target.exists():
-            aside = exports / f".previous-{edition}-{uuid.uuid4().hex[:8]}"
-            os.replace(target, aside)
+    on_step = _on_step or (lambda _step: None)
+    with _locked(exports):
+        _recover(exports, progress)
+        staging = exports / f".staging-{edition}-{uuid.uuid4().hex[:8]}"
+        staging.mkdir()
         try:
-            os.replace(staging, target)
-        except BaseException:
-            if aside is not None:
-                os.replace(aside, target)
-            raise
-        _point_latest(exports, str(edition))
-        if aside is not None:
-            shutil.rmtree(aside, ignore_errors=True)
-        return Published(edition=edition, path=target, files=files)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+            manifest, files = _write_edition(warehouse, staging, edition, validation_docs,
+                                             source_loads, gate, excel_max_rows, progress,
+                                             on_step, _fail_after_files)
+            _fsync_tree(staging)
+            on_step("staged")
+            target = exports / str(edition)
+            _move_into_place(staging, target, on_step)
+            _point_latest(exports, str(edition))
+            _fsync(exports)
+            on_step("published")
+            return Published(edition=edition, path=target, files=files, manifest=manifest)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
 
 
-def _write_excel_csv(source: Path, target: Path) -> None:
-    """The same table as `;`-separated CSV with decimal commas, which Dutch Excel opens directly."""
-    with source.open(newline="", encoding="utf-8") as src, target.open(
-        "w", newline="", encoding="utf-8-sig"
-    ) as dst:
-        writer = csv.writer(dst, delimiter=";")
-        for i, row in enumerate(csv.reader(src)):
-            if i:
-                row = [_decimal_comma(v) for v in row]
-            writer.writerow(row)
+def _write_edition(warehouse: Path, staging: Path, edition: int, validation_docs: Path | None,
+                   source_loads: list[dict] | None, gate, excel_max_rows: int,
+                   progress: Callable[[str], None], on_step: Callable[[str], None],
+                   fail_after_files: int | None) -> tuple[dict, list[dict]]:
+    files: list[dict] = []
 
+    def listed(path: Path, table: str | None, rows: int | None, kind: str) -> None:
+        files.append({"file": path.name, "table": table, "format": kind, "rows": rows,
+                      "bytes": path.stat().st_size, "sha256": _sha256(path)})
+        on_step(f"file:{path.name}")
+        if fail_after_files is not None and len(files) >= fail_after_files:
+            raise RuntimeError("injected failure during publishing (test)")
 
-def _decimal_comma(value: str) -> str:
-    try:
-        float(value)
-    except ValueError:
-        return value
-    return value.replace(".", ",") if "." in value and "e" not in value.lower() else value
-
-
-def _point_latest(exports: Path, edition: str) -> None:
-    tmp = exports / f".latest-{uuid.uuid4().hex[:8]}"
-    os.symlink(edition, tmp)
-    os.replace(tmp, exports / "latest")
+    docs = _mart_docs()
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute("set enable_progress_bar = false")
+        check_privacy(con)
+        if source_loads is None:
+            source_loads = [
+                dict(zip(("load_id", "source", "period", "file", "sha256", "rows_landed"), row,
+                         strict=True))
+                for row in con.sql(
+                    "select load_id, source, period, file_path, sha256, rows_landed from raw.loads "
+                    "where status = 'landed' order by source, period, file_path, load_id"
+                ).fetchall()
+            ]
+        created = con.sql("select max(loaded_at) from raw.loads where status = 'landed'"
+                          ).fetchone()[0] or datetime(2000, 1, 1)
+        tables = {table: _columns(con, table) for table in EXPORTED_TABLES}
+        rows = {table: con.sql(f"select count(*) from {table}").fetchone()[0]
+                for table in EXPORTED_TABLES}
+        for table, columns in tables.items():
+            name = table.split(".")[-1]
+            relation = _ordered(table, columns)
+            _write_parquet(con, relation, staging / f"{name}.parquet")
+            listed(staging / f"{name}.parquet", table, rows[table], "parquet")
+            _write_csv(con, relation, staging / f"{name}.csv")
+            listed(staging / f"{name}.csv", table, rows[table], "csv")
+            _write_dutch_csv(con, relation, columns, staging / f"{name}.nl.csv")
+            listed(staging / f"{name}.nl.csv", table, rows[table], "csv (nl: ; and decimal comma)")
+            progress(f"  exported {table}: {rows[table]:,} rows")
+        workbook_path = staging / f"basismonitor_{edition}.xlsx"
+        workbook = _write_workbook(con, workbook_path, edition, tables, rows, docs, created,
+                                   excel_max_rows)
+        listed(workbook_path, None, None, "xlsx")
+        files[-1]["sheets"] = workbook["sheets"]
+        files[-1]["omitted"] = workbook["omitted"]
+        progress(f"  wrote {workbook_path.name}"
+                 + (f" (left out: {', '.join(workbook['omitted'])})" if workbook["omitted"] else ""))
+    database = staging / f"basismonitor_{edition}.duckdb"
+    _write_duckdb(warehouse, database, tables, docs)
+    on_step(f"file:{database.name}")
+    progress(f"  wrote {database.name}")
+    if validation_docs and Path(validation_docs).exists():
+        shutil.copytree(validation_docs, staging / "validation", symlinks=False)
+    manifest = {
+        "edition": edition,
+        "files": files,
+        "duckdb": {
+            "file": database.name,
+            "tables": {t: rows[t] for t in EXPORTED_TABLES},
+            "reproducible": False,
+            "note": "DuckDB files are not byte-reproducible; the checksum of this one is in "
+                    "publication.json",
+        },
+        "validation": {"folder": "validation" if (staging / "validation").exists() else None,
+                       "gate": _gate_summary(gate)},
+        "source_loads": source_loads,
+        "versions": _versions(),
+    }
+    (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n",
+                                           encoding="utf-8")
+    # what differs between two publications of the same data lives outside the manifest
+    publication = {
+        "edition": edition,
+        "published_at": datetime.now(UTC).isoformat(),
+        "manifest_sha256": _sha256(staging / "manifest.json"),
+        "duckdb": {"file": database.name, "bytes": database.stat().st_size,
+                   "sha256": _sha256(database)},
+    }
+    (staging / "publication.json").write_text(json.dumps(publication, indent=2) + "\n",
+                                              encoding="utf-8")
+    return manifest, files

@@ -1,33 +1,81 @@
-"""The quality gate: Great Expectations suites on the marts before anything is exported.
+"""The quality gate: Great Expectations suites on the warehouse before anything is exported.
 
-Suites live in expectations/<table>.json in Great Expectations' own suite format. Each
+One suite per checked table lives in expectations/<schema>.<table>.json (GX's suite format). Each
 expectation carries a severity: a failing `critical` one stops publication, a failing `warning`
-is reported and publishes. Tables are read from DuckDB into pandas and validated through GX's
-pandas datasource (its SQL datasource fails on DuckDB through duckdb-engine, an upstream bug).
+is reported and publishes. docs/QUALITY.md lists what every suite guards.
 
-Checks that need more than one column or table are computed here as boolean columns named
-`check__<name>` (listed in the suite's meta.derived_checks) and validated like any other column,
-so they show up in the Data Docs with the rest. Placeholders in kwargs ("$edition",
-"$compass_areas") are filled in per run.
+Every table is checked through DuckDB: the checks that need more than one column or table (a CI
+holding its estimate, a class matching its index, rows per load reconciling with raw.loads) are
+SQL expressions named in the suite's meta and listed in CHECKS below. What GX validates (pandas
+path, so everything shows in the Data Docs) is one small DataFrame per suite, of one of these kinds
+(meta.batch.kind):
+
+  rows      the table's rows (the columns its expectations read) plus a boolean column
+            `check__<name>` per derived check (the compass marts, the dimensions, raw.loads, the
+            weighting report: at most about a million rows at national scale)
+  per_group one row per group (meta.batch.group_by) with `n_rows`, `null__<column>` (rows with a
+            null), `duplicate_key` (rows whose grain is not unique) and `bad__<name>` (rows that
+            fail a derived check), computed as SQL aggregates in DuckDB. For tables too big for
+            row-level GX (fct_indicator_value: 17 M rows at national scale; the landing tables,
+            grouped per load). An expectation on `bad__x` asserts its sum is 0; the failure
+            reports that sum: the number of rows of the table that fail.
+  columns   one row per column of the table (name, DuckDB type, whether it holds respondent
+            keys): schema and privacy. Expectations with meta.batch = "columns" in a suite file
+            run on this batch (GX suite `<name>.columns`); the others on the kind above.
+
+Placeholders in kwargs ("$edition", "$n_compass_areas", "$personal_column_pattern") and in the
+checks' SQL ($area_edition, the class bands of dbt_project.yml, ...) are filled in per run (_params). Tests plant violations by handing `frames=`: a DataFrame replaces the table it names
+(it is registered in DuckDB, so hand frames read with `read_table` to keep DuckDB's types).
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import queue
+import re
 import shutil
-import tempfile
-from collections.abc import Callable
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from string import Template
 
 import duckdb
 import pandas as pd
 
-from basismonitor.config import EXPECTATIONS_DIR
+from basismonitor.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 
 log = logging.getLogger(__name__)
 
+# --- privacy: one denylist, shared with the publisher ------------------------------------------
+
+# Column names that mean respondent-level (personal) data. Neither the gate nor the publisher lets
+# a table with such a column out of the warehouse (publish imports these).
+PERSONAL_COLUMNS = frozenset({
+    "respondent_key", "respondent_id", "respondent", "respondentnummer",
+    "geboortejaar", "geboortedatum", "birth_year", "birth_date", "date_of_birth", "age",
+    "leeftijd", "postcode", "huisnummer", "adres", "address", "straat", "email", "telefoon",
+    "bsn", "y", "weight", "base_weight", "answer_code", "answer_codes", "invalid_positions",
+    "registration_id", "_row_number", "raw_row",
+})
+PERSONAL_COLUMN_PREFIXES = ("respondent_", "geboorte", "birth_", "answer_", "postcode")
+PERSONAL_COLUMN_PATTERN = "(?i)^(?:" + "|".join(
+    [re.escape(c) for c in sorted(PERSONAL_COLUMNS)]
+    + [re.escape(p) + ".*" for p in PERSONAL_COLUMN_PREFIXES]
+) + ")$"
+
+
+def is_personal_column(name: str) -> bool:
+    """The column name means respondent-level data (the gate's and the publisher's denylist)."""
+    return re.fullmatch(PERSONAL_COLUMN_PATTERN, name) is not None
+
+
+# --- results ------------------------------------------------------------------------------------
 
 @dataclass
 class Failure:
@@ -35,22 +83,28 @@ class Failure:
     expectation: str
     column: str | None
     severity: str
-    unexpected_count: int | None
+    unexpected_count: int | None  # rows of the table that fail (None: a table-level check)
     detail: str
+    unit: str = "rows"
 
     def __str__(self) -> str:
         where = f"{self.table}.{self.column}" if self.column else self.table
-        rows = f"{self.unexpected_count} rows" if self.unexpected_count is not None else "table-level"
-        return f"[{self.severity}] {self.expectation} on {where}: {rows} fail ({self.detail})"
+        if self.unexpected_count is None:
+            rows = "table-level check fails"
+        else:
+            unit = self.unit[:-1] if self.unexpected_count == 1 else self.unit
+            rows = f"{self.unexpected_count} {unit} fail" + ("s" if self.unexpected_count == 1 else "")
+        return f"[{self.severity}] {self.expectation} on {where}: {rows} ({self.detail})"
 
 
 @dataclass
 class GateResult:
     edition: int
-    tables: dict[str, int] = field(default_factory=dict)  # table -> rows validated
+    tables: dict[str, int] = field(default_factory=dict)  # table -> rows it holds
     expectations_run: int = 0
     failures: list[Failure] = field(default_factory=list)
     docs_dir: Path | None = None
+    seconds: dict[str, float] = field(default_factory=dict)  # phase -> wall time
 
     @property
     def critical(self) -> list[Failure]:
@@ -78,73 +132,225 @@ class GateFailed(RuntimeError):
         super().__init__("\n".join(lines))
 
 
-# --- derived checks -------------------------------------------------------------------------
+# --- derived checks ------------------------------------------------------------------------------
+# Each is a SQL predicate that holds for a good row (null counts as failing). `t` is the checked
+# table; the joins a suite names in meta.batch.joins add `ind` (dim_indicator), `l` (raw.loads),
+# and so on. $names are filled from the run's parameters.
 
-def _ci_holds_value(df: pd.DataFrame, value: str = "value") -> pd.Series:
-    has = df["ci_low"].notna() & df["ci_high"].notna() & df[value].notna()
-    eps = 1e-9
-    ok = (df["ci_low"] <= df[value] + eps) & (df[value] <= df["ci_high"] + eps)
-    return ~has | ok
-
-
-def _class_matches_index(df: pd.DataFrame, bands: dict) -> pd.Series:
-    idx = df["index_value"]
-    judged = df["is_judged"].fillna(True).astype(bool)
-    expected_judged = pd.Series("gemiddeld", index=df.index, dtype="object")
-    expected_judged[idx < bands["worse_below"]] = "slechter"
-    expected_judged[idx < bands["much_worse_below"]] = "veel slechter"
-    expected_judged[idx > bands["better_above"]] = "beter"
-    expected_judged[idx > bands["much_better_above"]] = "veel beter"
-    expected_plain = pd.Series("gemiddeld", index=df.index, dtype="object")
-    expected_plain[idx < bands["worse_below"]] = "minder"
-    expected_plain[idx > bands["better_above"]] = "meer"
-    expected = expected_judged.where(judged, expected_plain)
-    cls = df["class"]
-    # a judged survey indicator that is not significant is "gemiddeld" whatever its index
-    not_significant = (df.get("node_level") == "indicator") & judged & (df["significant"] == False)  # noqa: E712
-    ok = (cls == expected) | (not_significant & (cls == "gemiddeld"))
-    return idx.isna() & cls.isna() | ok.fillna(False)
+def _unit_range(expr: str) -> str:
+    """The value lies in the range its indicator allows (bounds from the `ind` join, see
+    _INDICATOR); composites (no indicator) pass."""
+    return f"({expr} is null or ind.indicator_code is null " \
+           f"or {expr} between ind.value_min and ind.value_max)"
 
 
-def _shown_survey_meets_min_n(df: pd.DataFrame, indicators: pd.DataFrame) -> pd.Series:
-    merged = df[["indicator_code", "suppressed", "n_unweighted"]].merge(
-        indicators[["indicator_code", "source_kind", "min_n"]], on="indicator_code", how="left"
-    )
-    survey_shown = (merged["source_kind"] == "survey") & ~merged["suppressed"].astype(bool)
-    ok = merged["n_unweighted"] >= merged["min_n"]
-    return pd.Series((~survey_shown | ok.fillna(False)).to_numpy(), index=df.index)
+# dim_indicator with the value range each kind/unit allows (DOMAIN.md 5): shares (kind *_share or
+# unit aandeel) 0..1, procent 0..100, rapportcijfer 1..10, schaal 1-5 1..5, counts, rates and
+# amounts >= 0; anything else (a registry value in km2, euro, ...) is not range-checked.
+_INDICATOR = """(select *,
+    case when kind like '%\\_share' escape '\\' or unit = 'aandeel' then 0
+         when unit = 'procent' then 0
+         when unit in ('rapportcijfer', 'schaal 1-5') then 1
+         when kind in ('registry_count', 'registry_rate', 'activity_rate', 'activity_amount') then 0
+         else '-infinity'::double end as value_min,
+    case when kind like '%\\_share' escape '\\' or unit = 'aandeel' then 1
+         when unit = 'procent' then 100
+         when unit = 'rapportcijfer' then 10
+         when unit = 'schaal 1-5' then 5
+         else 'infinity'::double end as value_max
+    from $dim_indicator)"""
 
 
-def _no_small_counts(df: pd.DataFrame, indicators: pd.DataFrame) -> pd.Series:
-    merged = df[["indicator_code", "suppressed", "numerator"]].merge(
-        indicators[["indicator_code", "kind"]], on="indicator_code", how="left"
-    )
-    counted = merged["kind"].isin(["registry_share", "registry_rate", "activity_rate"])
-    shown = ~merged["suppressed"].astype(bool) & merged["numerator"].notna()
-    ok = merged["numerator"] >= 5
-    return pd.Series((~(counted & shown) | ok).to_numpy(), index=df.index)
+def _band(index: str, judged: str) -> str:
+    """The class dbt's index_class macro gives an index (bands from dbt_project.yml)."""
+    return f"""case
+        when {index} is null then null
+        when not coalesce({judged}, true) then case
+            when {index} < $worse_below then 'minder'
+            when {index} > $better_above then 'meer'
+            else 'gemiddeld' end
+        when {index} < $much_worse_below then 'veel slechter'
+        when {index} < $worse_below then 'slechter'
+        when {index} <= $better_above then 'gemiddeld'
+        when {index} <= $much_better_above then 'beter'
+        else 'veel beter' end"""
 
 
-DERIVED: dict[str, Callable[..., pd.Series]] = {
-    "ci_holds_value": lambda df, ctx: _ci_holds_value(df),
-    "class_matches_index": lambda df, ctx: _class_matches_index(df, ctx["bands"]),
-    "shown_survey_meets_min_n": lambda df, ctx: _shown_survey_meets_min_n(df, ctx["indicators"]),
-    "no_small_counts": lambda df, ctx: _no_small_counts(df, ctx["indicators"]),
+_EXPECTED_CLASS = f"""case
+    when t.index_value is null then null
+    when t.node_level = 'indicator' and ind.source_kind = 'survey' and coalesce(t.is_judged, true)
+         and not coalesce(t.significant, false) then 'gemiddeld'
+    else {_band('t.index_value', 't.is_judged')} end"""
+
+_COUNTED_KINDS = "('registry_share', 'registry_rate', 'activity_rate')"
+
+CHECKS: dict[str, str] = {
+    # estimates and their uncertainty
+    "ci_holds_value": "t.ci_low is null or t.ci_high is null or t.value is null "
+                      "or (t.ci_low <= t.value + 1e-9 and t.value <= t.ci_high + 1e-9)",
+    "value_in_unit_range": _unit_range("t.value"),
+    "city_value_in_unit_range": _unit_range("t.city_value"),
+    "ci_in_unit_range": f"{_unit_range('t.ci_low')} and {_unit_range('t.ci_high')}",
+    "current_value_in_unit_range": _unit_range("t.current_value"),
+    "base_value_in_unit_range": _unit_range("t.base_value"),
+    "se_not_negative": "t.standard_error is null or t.standard_error >= 0",
+    "harmonised_se_not_negative": "t.se is null or t.se >= 0",
+    "change_is_current_minus_base": "t.change is null or t.current_value is null "
+                                    "or t.base_value is null or abs(t.change - (t.current_value "
+                                    "- t.base_value)) <= 1e-6 * greatest(1, abs(t.current_value), "
+                                    "abs(t.base_value))",
+    # the compass
+    "class_matches_index": f"t.class is not distinct from ({_EXPECTED_CLASS})",
+    "shown_node_has_index_and_class": "t.suppressed or (t.index_value is not null "
+                                      "and t.class is not null)",
+    "suppressed_node_has_no_index": "not t.suppressed or (t.index_value is null and t.class is null)",
+    "suppressed_status_shows_no_value": "not t.suppressed or (t.value is null "
+                                        "and t.ci_low is null and t.ci_high is null)",
+    "centre_class_matches_index": "t.status_centre_class is not distinct from ("
+                                  + _band("t.status_centre_index", "true") + ")",
+    "development_centre_class_matches_index": "t.development_centre_class is not distinct from ("
+                                              + _band("t.development_centre_index", "true") + ")",
+    "status_centre_matches_status_mart": "t.status_centre_index is not distinct from sc.index_value",
+    "development_centre_matches_development_mart": "t.development_centre_index is not distinct "
+                                                   "from dc.index_value",
+    "base_period_before_edition": "t.base_period < t.edition",
+    # privacy: suppression (DOMAIN.md 6)
+    "shown_survey_meets_min_n": "t.suppressed or ind.source_kind is distinct from 'survey' "
+                                "or t.n_unweighted >= ind.min_n",
+    "shown_harmonised_survey_meets_min_n": "t.suppression_reason is not null "
+                                           "or ind.source_kind is distinct from 'survey' "
+                                           "or t.n >= ind.min_n",
+    "no_shown_count_below_5": f"t.suppressed or ((ind.kind not in {_COUNTED_KINDS} "
+                              "or t.numerator is null or t.numerator >= 5) "
+                              "and (ind.kind is distinct from 'registry_count' "
+                              "or t.value is null or t.value >= 5))",
+    "no_shown_registry_count_below_5": "t.suppressed or ind.kind is distinct from "
+                                       "'registry_count' or t.value is null or t.value >= 5",
+    "no_shown_share_numerator_below_5": "t.suppressed or ind.kind is distinct from "
+                                        "'activity_share' or t.numerator is null "
+                                        "or t.numerator >= 5",
+    "suppressed_fact_shows_nothing": "not t.suppressed or (t.value is null and t.numerator is null "
+                                     "and t.denominator is null and t.n_unweighted is null "
+                                     "and t.ci_low is null and t.ci_high is null)",
+    "suppressed_has_reason": "not t.suppressed or t.suppression_reason is not null",
+    "population_not_below_5": "t.population is null or t.population >= 5",
+    # facts: keys, areas, periods, lineage
+    "indicator_in_catalogue": "ind.indicator_code is not null",
+    "area_is_compass_area": "ca.area_code is not null",
+    "area_is_compass_area_or_city": "t.area_edition <> $area_edition or t.is_city "
+                                    "or ca.area_code is not null",
+    "city_row_is_the_gemeente": "not t.is_city or t.area_code = t.gemeente_code",
+    "period_not_after_edition": "t.period <= $edition",
+    "shown_has_lineage": "t.suppressed or len(t.load_ids) > 0",
+    "shown_harmonised_has_lineage": "t.suppression_reason is not null or len(t.load_ids) > 0",
+    # dimensions
+    "parent_in_same_edition": "t.parent_code is null or p.area_code is not null",
+    "validity_ordered": "t.valid_from <= t.valid_to",
+    "one_current_area_edition": "min(t.area_edition) filter (where t.is_current_edition) over () "
+                                "= max(t.area_edition) filter (where t.is_current_edition) over ()",
+    "current_edition_has_compass_areas": "count(*) filter (where t.is_current_edition "
+                                         "and t.is_compass_area) over () > 0",
+    "share_kind_has_share_unit": "t.kind not like '%\\_share' escape '\\' or t.unit = 'aandeel'",
+    "survey_indicator_has_min_n": "t.source_kind <> 'survey' or t.min_n >= 1",
+    "min_count_at_least_5": "t.min_count is null or t.min_count >= 5",
+    "one_current_period": "count(*) filter (where t.is_current_period) over () = 1",
+    "current_period_is_edition": "not t.is_current_period or t.period = $edition",
+    "one_base_period": "count(*) filter (where t.is_base_period) over () <= 1",
+    # survey weighting
+    "weights_sum_to_population": "abs(t.weight_sum - t.population) <= 1e-6 * greatest(t.population, 1)",
+    "weighting_converged": "t.converged",
+    # raw.loads: reconciliation with the landing tables and the quarantine
+    "rows_read_reconcile": "t.status <> 'landed' or (t.rows_read is not null and t.rows_read "
+                           "= t.rows_landed + t.rows_quarantined)",
+    "landed_rows_match_landing_tables": "t.status <> 'landed' "
+                                        "or coalesce(lc.source_rows, 0) = t.rows_landed",
+    "quarantined_rows_match_quarantine": "t.status <> 'landed' "
+                                         "or coalesce(qc.quarantined_rows, 0) = t.rows_quarantined",
+    "unlanded_load_left_no_rows": "t.status = 'landed' or coalesce(lc.source_rows, 0) = 0",
+    "one_landed_load_per_file": "t.status <> 'landed' or count(*) filter (where t.status = "
+                                "'landed') over (partition by t.source, t.period, "
+                                "coalesce(t.file_name, t.file_path)) = 1",
+    # landing tables (per load)
+    "row_from_a_landed_load": "l.status = 'landed'",
+    "lineage_matches_load": "t._sha256 = l.sha256 and t._source = l.source",
+    "respondent_key_is_pseudonym": "regexp_full_match(t.respondent_key, '[0-9a-f]{64}')",
+    "age_group_known": "t.age_group is null or t.age_group in ('15-24', '25-44', '45-64', '65+')",
+    "age_group_is_a_band": "t.age_group is null "
+                           "or regexp_full_match(t.age_group, '[0-9]+(-[0-9]+|\\+)')",
+    "sex_known": "t.sex is null or t.sex in ('M', 'V')",
+    "value_null_exactly_when_missing": "(t.value is null) = (t.missing_reason is not null)",
+    "crimes_null_exactly_when_missing": "(t.crimes is null) = (t.missing_reason is not null)",
+    "missing_reason_known": "t.missing_reason is null or t.missing_reason in ('hidden', 'unknown', "
+                            "'not_applicable', 'empty', 'nil', 'dont_know', 'no_answer', 'invalid')",
+    "count_not_negative": "t.population >= 0",
+    "crimes_not_negative": "t.crimes is null or t.crimes >= 0",
+    "event_in_period": "year(t.event_date) = t.period",
+    "amounts_not_negative": "coalesce(t.amount_requested, 0) >= 0 and coalesce(t.amount_granted, 0) >= 0",
+    "share_between_0_and_1": "t.share between 0 and 1",
+    "quarantine_load_known": "l.load_id is not null",
+    "quarantine_row_has_number": "t.scope = 'file' or t.row_number is not null",
+    "quarantine_scope_known": "t.scope is null or t.scope in ('row', 'cell', 'file')",
+}
+
+# Relations a suite joins to its table (meta.batch.joins). $names are sources (or frames).
+JOINS: dict[str, str] = {
+    "indicator": f"left join {_INDICATOR} as ind on ind.indicator_code = t.indicator_code",
+    "indicator_node": f"left join {_INDICATOR} as ind "
+                      "on t.node_level = 'indicator' and ind.indicator_code = t.node_code",
+    "compass_area": "left join $compass_area_table as ca on ca.area_code = t.area_code",
+    "load": "left join $loads as l on l.load_id = t._load_id",
+    "quarantine_load": "left join $loads as l on l.load_id = t.load_id",
+    "parent_area": "left join (select distinct area_edition, area_code from $dim_area) as p "
+                   "on p.area_edition = t.area_edition and p.area_code = t.parent_code",
+    "status_centre": "left join (select edition, area_code, index_value from $status "
+                     "where node_level = 'centre') as sc "
+                     "on sc.edition = t.edition and sc.area_code = t.area_code",
+    "development_centre": "left join (select edition, area_code, index_value from $development "
+                          "where node_level = 'centre') as dc "
+                          "on dc.edition = t.edition and dc.area_code = t.area_code",
+    "landing_counts": "left join $landing_rows as lc on lc.load_id = t.load_id "
+                      "left join $quarantine_rows as qc on qc.load_id = t.load_id",
+}
+
+# Extra per-group aggregates (beyond n_rows, null__, duplicate_key and bad__).
+AGGREGATES: dict[str, str] = {
+    # compass areas of the current area edition without a row in the group (rows are unique on
+    # the grain, or duplicate_key fails: counting rows counts areas, without a slow DISTINCT)
+    "missing_compass_areas": "case when any_value(t.area_edition) = $area_edition then "
+                             "greatest(0, $n_compass_areas - count(*) filter "
+                             "(where ca.area_code is not null)) else 0 end",
 }
 
 
 # --- suites -----------------------------------------------------------------------------------
 
 def load_suites(directory: Path = EXPECTATIONS_DIR) -> dict[str, dict]:
+    """The suites by the table they guard: {table: suite}."""
     suites = {}
-    for path in sorted(directory.glob("*.json")):
+    for path in sorted(Path(directory).glob("*.json")):
         suite = json.loads(path.read_text(encoding="utf-8"))
         suites[suite["meta"]["table"]] = suite
     return suites
 
 
+def bands_from_dbt_project() -> dict:
+    import yaml
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
+    v = project["vars"]
+    return {k: v[k] for k in ("much_worse_below", "worse_below", "better_above", "much_better_above")}
+
+
+def read_table(warehouse: Path, table: str) -> pd.DataFrame:
+    """A table as a DataFrame that keeps its DuckDB types when handed back as `frames=`."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.sql(f"select * from {table}").arrow().read_all().to_pandas(
+            types_mapper=pd.ArrowDtype
+        )
+
+
 def _fill(value, params: dict):
-    if isinstance(value, str) and value.startswith("$"):
+    if isinstance(value, str) and value.startswith("$") and value[1:] in params:
         return params[value[1:]]
     if isinstance(value, list):
         return [_fill(v, params) for v in value]
@@ -153,18 +359,549 @@ def _fill(value, params: dict):
     return value
 
 
-def _read(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame:
-    return con.sql(f"select * from {table}").df()
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
-def bands_from_dbt_project() -> dict:
-    import yaml
+# --- batches ------------------------------------------------------------------------------------
 
-    from basismonitor.config import DBT_PROJECT_DIR
+@dataclass
+class _Batch:
+    suite: str  # GX suite name
+    table: str
+    kind: str  # rows | per_group | columns
+    frame: pd.DataFrame | None
+    expectations: list[dict]
+    examples: list[str]  # columns that identify a row or group in failure messages
+    unit: str = "rows"
+    errors: list[Failure] = field(default_factory=list)
+    compass_areas: list[str] = field(default_factory=list)  # to name the missing ones
 
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
-    v = project["vars"]
-    return {k: v[k] for k in ("much_worse_below", "worse_below", "better_above", "much_better_above")}
+
+class _Warehouse:
+    """The warehouse read-only, with handed frames standing in for the tables they name."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, frames: dict[str, pd.DataFrame]):
+        self.con = con
+        self._keys: str | None = None
+        self.names: dict[str, str] = {}
+        for table, df in frames.items():
+            name = "frame__" + table.replace(".", "__")
+            con.register(name, df)
+            self.names[table] = name
+
+    def __getitem__(self, table: str) -> str:
+        return self.names.get(table, table)
+
+    def exists(self, table: str) -> bool:
+        if table in self.names:
+            return True
+        schema, _, name = table.partition(".")
+        return bool(self.con.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ? "
+            "and database_name = current_database()", [schema, name]).fetchone()[0]
+            + self.con.execute(
+            "select count(*) from duckdb_views() where schema_name = ? and view_name = ? "
+            "and database_name = current_database()", [schema, name]).fetchone()[0])
+
+    def respondent_keys(self) -> str | None:
+        """A temp table of every respondent key (materialised once per run), or None."""
+        if not self.exists("raw.survey_respondents"):
+            return None
+        if self._keys is None:
+            self.con.execute("create or replace temp table gate_respondent_keys as select distinct "
+                             f"respondent_key as v from {self['raw.survey_respondents']}")
+            self._keys = "gate_respondent_keys"
+        return self._keys
+
+    def columns(self, table: str) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in self.con.sql(f"describe select * from {self[table]}").fetchall()]
+
+    def landing_tables(self) -> list[str]:
+        """Every raw table with lineage (`_load_id`, `_row_number`): what ingestion lands into."""
+        rows = self.con.execute("""
+            select t.schema_name || '.' || t.table_name from duckdb_tables() t
+            where t.schema_name = 'raw' and t.database_name = current_database()
+              and exists (select 1 from duckdb_columns() c where c.table_oid = t.table_oid
+                          and c.column_name = '_load_id')
+              and exists (select 1 from duckdb_columns() c where c.table_oid = t.table_oid
+                          and c.column_name = '_row_number')
+            order by 1""").fetchall()
+        return [r[0] for r in rows]
+
+
+def _params(wh: _Warehouse, edition: int) -> dict:
+    """What the suites' $placeholders and the checks' SQL are filled with for this run."""
+    dim_area = wh["marts.dim_area"]
+    wh.con.execute("create or replace temp table gate_compass_areas (area_code varchar)")
+    try:  # the compass areas of the edition: what completeness is checked against
+        wh.con.execute(f"insert into gate_compass_areas select distinct area_code from {dim_area} "
+                       "where is_current_edition and is_compass_area")
+        area_edition = wh.con.sql(
+            f"select max(area_edition) from {dim_area} where is_current_edition").fetchone()[0]
+    except duckdb.Error:  # no usable dim_area: its own suite reports why
+        area_edition = None
+    compass = [r[0] for r in wh.con.sql(
+        "select area_code from gate_compass_areas order by 1").fetchall()]
+    landing = wh.landing_tables()
+    union = " union all ".join(f"select _load_id, _row_number from {wh[t]}" for t in landing)
+    return {
+        "edition": edition,
+        "area_edition": area_edition if area_edition is not None else -1,
+        "compass_areas": compass,
+        "n_compass_areas": len(compass),
+        "compass_area_table": "gate_compass_areas",
+        "dim_indicator": wh["marts.dim_indicator"],
+        "dim_area": dim_area,
+        "status": wh["marts.mart_compass_status"],
+        "development": wh["marts.mart_compass_development"],
+        "loads": wh["raw.loads"],
+        # rows each load landed (distinct source rows: registry values are one row per cell)
+        "landing_rows": (f"(select load_id, count(*) as source_rows from (select distinct "
+                         f"_load_id as load_id, _row_number from ({union})) group by 1)")
+                        if landing else
+                        "(select null::varchar as load_id, 0 as source_rows where false)",
+        "quarantine_rows": (
+            f"(select load_id, count(*) as quarantined_rows from (select distinct load_id, "
+            f"row_number from {wh['raw.quarantine']} where coalesce(scope, 'row') = 'row' "
+            f"and row_number is not null) group by 1)") if wh.exists("raw.quarantine") else
+            "(select null::varchar as load_id, 0 as quarantined_rows where false)",
+        "personal_column_pattern": PERSONAL_COLUMN_PATTERN,
+        **bands_from_dbt_project(),
+    }
+
+
+def _sql(template: str, params: dict) -> str:
+    return Template(template).substitute({k: v for k, v in params.items() if not isinstance(v, list)})
+
+
+def _relation(table: str, spec: dict, wh: _Warehouse, params: dict) -> str:
+    joins = " ".join(_sql(JOINS[j], params) for j in spec.get("joins", []))
+    return f"{wh[table]} as t {joins}"
+
+
+def _query_with_checks(wh: _Warehouse, build: Callable[[dict[str, str]], str],
+                       checks: dict[str, str], table: str) -> tuple[pd.DataFrame, list[Failure]]:
+    """Run the batch query; a check that cannot be computed (a planted schema change) is
+    reported as a failure of its own and left out instead of failing the whole gate."""
+    try:
+        return wh.con.sql(build(checks)).df(), []
+    except duckdb.Error:
+        pass
+    good, failures = {}, []
+    for name, expr in checks.items():
+        try:
+            wh.con.sql(build({name: expr}) + " limit 0").fetchall()
+            good[name] = expr
+        except duckdb.Error as error:
+            failures.append(Failure(table, f"derived check {name}", None, "critical", None,
+                                    f"could not be computed: {str(error).splitlines()[0]}"))
+    try:
+        return wh.con.sql(build(good)).df(), failures
+    except duckdb.Error as error:
+        failures.append(Failure(table, "batch", None, "critical", None,
+                                f"could not be read: {str(error).splitlines()[0]}"))
+        return None, failures
+
+
+def _read_columns(suite: dict, available: list[str]) -> list[str]:
+    """The table's columns a rows batch needs: those its expectations read, and its grain (to
+    name failing rows). Columns nothing reads stay in DuckDB (a national compass mart is a
+    million rows: every text column read costs seconds)."""
+    wanted = set(suite["meta"].get("grain", []))
+    for expectation in suite["expectations"]:
+        if (expectation.get("meta") or {}).get("batch") == "columns":
+            continue
+        kwargs = expectation["kwargs"]
+        wanted.update(kwargs.get("column_list", []))
+        wanted.update(c for c in (kwargs.get("column"), kwargs.get("column_A"),
+                                  kwargs.get("column_B")) if c)
+    return [c for c in available if c in wanted]
+
+
+def _rows_batch(table: str, suite: dict, wh: _Warehouse, params: dict) -> _Batch:
+    spec = suite["meta"]["batch"]
+    relation = _relation(table, spec, wh, params)
+    columns = _read_columns(suite, [c for c, _ in wh.columns(table)])
+    star = ", ".join(f"t.{_q(c)}" for c in columns) or "1 as no_columns"
+    checks = {name: _sql(CHECKS[name], params) for name in spec.get("checks", [])}
+    star += "".join(f", {item}" for item in spec.get("extra", []))
+
+    def build(selected: dict[str, str]) -> str:
+        cols = "".join(f",\n coalesce(({expr}), false) as {_q('check__' + name)}"
+                       for name, expr in selected.items())
+        return f"select {star}{cols} from {relation}"
+
+    frame, errors = _query_with_checks(wh, build, checks, table)
+    return _Batch(suite["name"], table, "rows", frame, [], suite["meta"].get("grain", []),
+                  suite["meta"].get("unit", "rows"), errors, params["compass_areas"])
+
+
+def _duplicates_within_groups(source: str, group: list[str], grain: list[str],
+                              universe: list[str] | None) -> str:
+    """SQL: per group, the rows whose grain repeats (duplicate_key), without grouping the whole
+    table by its grain (17 M distinct keys take DuckDB seconds). First the groups that may hold a
+    duplicate are found cheaply; only their rows are then grouped by the grain, exactly.
+
+    With `universe` (columns the key set depends on, e.g. area_edition for the fact table, whose
+    every indicator x period should hold the same areas), a group is suspect unless it has as
+    many rows as the universe has keys and the same sum of key hashes: a repeated key with a
+    missing one would need a 64-bit hash collision to pass. Without it, a group is suspect when
+    two of its rows share a key hash. A suspect group costs time, never a wrong answer."""
+    g = ", ".join(_q(c) for c in group)
+    rest = [c for c in grain if c not in group]
+    key_hash = f"hash({', '.join(_q(c) for c in rest)})" if rest else "0"
+    if universe:
+        u = ", ".join(_q(c) for c in universe)
+        on = " and ".join(f"grp.{_q(c)} is not distinct from uni.{_q(c)}" for c in universe)
+        suspects = (
+            f"select {', '.join(f'grp.{_q(c)}' for c in group)} from "
+            f"(select {g}, count(*) as n, sum({key_hash}::hugeint) as fp from {source} "
+            f"group by all) as grp left join "
+            f"(select {u}, count(*) as n, sum(h::hugeint) as fp from "
+            f"(select distinct {u}, {key_hash} as h from {source}) group by all) as uni on {on} "
+            f"where uni.n is null or grp.n <> uni.n or grp.fp <> uni.fp")
+    else:
+        suspects = (f"select distinct {g} from (select {g}, {key_hash} as h from {source} "
+                    f"group by all having count(*) > 1)")
+    on = " and ".join(f"t.{_q(c)} is not distinct from s.{_q(c)}" for c in group)
+    keys = ", ".join(f"t.{_q(c)}" for c in dict.fromkeys(group + rest))
+    return (f"select {g}, sum(n) - count(*) as duplicate_key from "
+            f"(select {keys}, count(*) as n from {source} as t semi join ({suspects}) as s "
+            f"on {on} group by all) group by all")
+
+
+def _group_batch(table: str, suite: dict, wh: _Warehouse, params: dict) -> _Batch:
+    spec = suite["meta"]["batch"]
+    relation = _relation(table, spec, wh, params)
+    group = spec["group_by"]
+    grain = suite["meta"].get("grain", [])
+    parts = ["count(*) as n_rows"]
+    parts += [f"count(*) filter (where t.{_q(c)} is null) as {_q('null__' + c)}"
+              for c in spec.get("not_null", [])]
+    source = relation
+    per_group_duplicates = None
+    if grain and spec.get("key_scope", "group") == "group":
+        per_group_duplicates = _duplicates_within_groups(wh[table], group, grain,
+                                                         spec.get("key_universe"))
+    elif grain:  # the grain must be unique over the whole table, not only within a group
+        on = " and ".join(f"d.{_q(c)} = t.{_q(c)}" for c in grain)
+        cols = ", ".join(_q(c) for c in grain)
+        source += (f" left join (select {cols}, true as is_duplicate from {wh[table]} "
+                   f"group by all having count(*) > 1) as d on {on}")
+        parts.append("count(*) filter (where d.is_duplicate) as duplicate_key")
+    parts += [f"{_sql(AGGREGATES[name], params)} as {_q(name)}" for name in spec.get("aggregates", [])]
+    checks = {name: _sql(CHECKS[name], params) for name in spec.get("checks", [])}
+    keys = ", ".join(f"t.{_q(c)} as {_q(c)}" for c in group)
+
+    def build(selected: dict[str, str]) -> str:
+        bad = [f"count(*) filter (where not coalesce(({expr}), false)) as {_q('bad__' + name)}"
+               for name, expr in selected.items()]
+        main = f"select {keys}, {', '.join(parts + bad)} from {source} group by all"
+        if per_group_duplicates is None:
+            return f"{main} order by all"
+        on = " and ".join(f"m.{_q(c)} is not distinct from d.{_q(c)}" for c in group)
+        return (f"select m.*, coalesce(d.duplicate_key, 0) as duplicate_key "
+                f"from ({main}) as m left join ({per_group_duplicates}) as d on {on} "
+                f"order by all")
+
+    frame, errors = _query_with_checks(wh, build, checks, table)
+    return _Batch(suite["name"], table, "per_group", frame, [], group, "rows", errors)
+
+
+def _columns_holding_respondent_keys(wh: _Warehouse, table: str,
+                                    columns: list[tuple[str, str]]) -> set[str]:
+    """Text columns of `table` in which some value is a respondent key, whatever the column's name
+    (one scan of the table against the keys of raw.survey_respondents)."""
+    keys = wh.respondent_keys()
+    if keys is None:
+        return set()
+    text = [c for c, t in columns if t == "VARCHAR"]
+    lists = [c for c, t in columns if t == "VARCHAR[]"]
+    if not text and not lists:
+        return set()
+    # one pass for the longest value per column: a column whose values are all shorter than the
+    # shortest key cannot hold one (keeps the lookup off the big fact table's short codes)
+    shortest = wh.con.sql(f"select min(length(v)) from {keys}").fetchone()[0] or 0
+    longest = ", ".join([f"max(length({_q(c)}))" for c in text]
+                        + [f"max(list_max(list_transform({_q(c)}, x -> length(x))))"
+                           for c in lists])
+    lengths = dict(zip(text + lists, wh.con.sql(f"select {longest} from {wh[table]}").fetchone(),
+                       strict=True))
+    text = [c for c in text if (lengths[c] or 0) >= shortest]
+    lists = [c for c in lists if (lengths[c] or 0) >= shortest]
+    parts = []
+    if text:
+        cols = ", ".join(_q(c) for c in text)
+        parts.append(f"select col, v from (unpivot (select {cols} from {wh[table]}) "
+                     f"on {cols} into name col value v)")
+    for c in lists:
+        parts.append(f"select '{c.replace(chr(39), chr(39) * 2)}' as col, "
+                     f"unnest({_q(c)}) as v from {wh[table]}")
+    if not parts:
+        return set()
+    union = " union all ".join(parts)
+    rows = wh.con.sql(f"select distinct col from (select distinct col, v from ({union})) d "
+                      f"where d.v in (select v from {keys})").fetchall()
+    return {r[0] for r in rows}
+
+
+def _columns_batch(table: str, suite: dict, wh: _Warehouse, params: dict) -> _Batch:
+    columns = wh.columns(table)
+    holding = (_columns_holding_respondent_keys(wh, table, columns)
+               if suite["meta"].get("exported") else set())
+    frame = pd.DataFrame({
+        "column_name": [c for c, _ in columns],
+        "data_type": [t for _, t in columns],
+        "column_spec": [f"{c} {t}" for c, t in columns],
+        "holds_respondent_keys": [c in holding for c, _ in columns],
+    })
+    return _Batch(f"{suite['name']}.columns", table, "columns", frame, [], ["column_name"], "columns")
+
+
+_BATCHES = {"rows": _rows_batch, "per_group": _group_batch}
+
+
+def _batches_for(table: str, suite: dict, wh: _Warehouse, params: dict) -> list[_Batch]:
+    by_batch: dict[str, list[dict]] = {"main": [], "columns": []}
+    for expectation in suite["expectations"]:
+        on = (expectation.get("meta") or {}).get("batch", "main")
+        by_batch[on].append(_fill(expectation, params))
+    if not wh.exists(table):
+        return [_Batch(suite["name"], table, "missing", None, [], [], errors=[Failure(
+            table, "table exists", None, "critical", None,
+            "the table is not in the warehouse: run `basismonitor build`")])]
+    batches = []
+    if by_batch["columns"]:
+        batch = _columns_batch(table, suite, wh, params)
+        batch.expectations = by_batch["columns"]
+        batches.append(batch)
+    if by_batch["main"]:
+        batch = _BATCHES[suite["meta"]["batch"]["kind"]](table, suite, wh, params)
+        batch.expectations = by_batch["main"]
+        batches.append(batch)
+    return batches
+
+
+# --- Great Expectations -------------------------------------------------------------------------
+
+def _context(docs_dir: Path | None):
+    """One in-memory GX context for the whole run; Data Docs, if asked, go to docs_dir."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    sites = {}
+    if docs_dir is not None:
+        sites["local_site"] = {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "site_section_builders": {"profiling": "0"},
+        }
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        data_docs_sites=sites,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+        analytics_enabled=False,
+    )
+    return gx.get_context(mode="ephemeral", project_config=config)
+
+
+def _severity(config) -> str:
+    raw = getattr(config, "severity", "critical")
+    return str(getattr(raw, "value", raw)).lower()
+
+
+def _examples(batch: _Batch, column: str) -> str:
+    """A few rows (or groups) that fail a derived check, named by their key columns."""
+    frame = batch.frame
+    if frame is None or column not in frame or not batch.examples:
+        return ""
+    keys = [c for c in batch.examples if c in frame.columns]
+    if not keys:
+        return ""
+    if column.startswith("check__"):
+        failing = frame.loc[~frame[column].astype(bool), keys]
+    elif batch.kind == "per_group":
+        failing = frame.loc[frame[column] > 0, keys]
+    else:
+        return ""
+    failing = failing.sort_values(keys).head(3)  # the same examples whatever the row order
+    shown = [", ".join(f"{k}={row[k]}" for k in keys) for _, row in failing.iterrows()]
+    return ("; e.g. " + " | ".join(shown)) if shown else ""
+
+
+def _failure(batch: _Batch, res) -> Failure:
+    config = res.expectation_config
+    details = res.result or {}
+    column = config.kwargs.get("column")
+    count = details.get("unexpected_count")
+    detail: dict = {}
+    if config.type == "expect_column_sum_to_be_between" and column != "n_rows":
+        count = details.get("observed_value")  # the number of rows failing, summed over groups
+        detail["must_be"] = f"sum {config.kwargs.get('min_value')}..{config.kwargs.get('max_value')}"
+    elif config.type == "expect_column_unique_value_count_to_be_between" \
+            and column == "area_code" and batch.frame is not None and column in batch.frame:
+        detail["observed_value"] = details.get("observed_value")
+        missing = sorted(set(batch.compass_areas) - set(batch.frame[column].dropna().unique()))
+        if missing:
+            detail["missing"] = missing[:10]
+            detail["n_missing"] = len(missing)
+    elif config.type.startswith("expect_column_distinct_values") and batch.frame is not None \
+            and column in batch.frame:
+        # GX's observed_value is cut short: compare with the batch's own values instead
+        expected = set(config.kwargs["value_set"])
+        observed = set(batch.frame[column].dropna().unique().tolist())
+        if expected - observed:
+            detail["missing"] = sorted(expected - observed, key=str)[:10]
+            detail["n_missing"] = len(expected - observed)
+        if config.type.endswith("equal_set") and observed - expected:
+            detail["unexpected"] = sorted(observed - expected, key=str)[:10]
+    else:
+        for key in ("observed_value", "partial_unexpected_list"):
+            value = details.get(key)
+            if value is None or (hasattr(value, "__len__") and not isinstance(value, str)
+                                 and len(value) == 0):
+                continue
+            detail[key] = list(value)[:5] if key == "partial_unexpected_list" else value
+    if res.exception_info and res.exception_info.get("raised_exception"):
+        detail = {"exception": str(res.exception_info.get("exception_message"))[:200]}
+    text = json.dumps(detail, default=str)
+    if column:
+        text += _examples(batch, column)
+    return Failure(
+        table=batch.table,
+        expectation=config.type,
+        column=column,
+        severity=_severity(config),
+        unexpected_count=int(count) if count is not None else None,
+        detail=text[:500],
+        unit=batch.unit if batch.kind != "per_group" else "rows",
+    )
+
+
+def _validate(batches: Iterable[_Batch], edition: int, docs_dir: Path | None,
+              result: GateResult) -> None:
+    """Validate every batch in one in-memory context; render the Data Docs once at the end.
+
+    GX's checkpoint and validation-definition machinery saves configuration to its stores on every
+    addition; the gate needs none of it, so it runs GX's validator per batch and stores only the
+    validation results, which the Data Docs render.
+    """
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+    from great_expectations.validator.v1_validator import Validator
+
+    started = time.perf_counter()
+    context = _context(docs_dir)
+    definition = (context.data_sources.add_pandas("warehouse")
+                  .add_dataframe_asset(name="gate_batch")
+                  .add_batch_definition_whole_dataframe("whole table or aggregate"))
+    run_id = RunIdentifier(run_name=f"edition {edition}", run_time=datetime.now(UTC))
+    store = context.validation_results_store
+    result.seconds["gx_setup"] = time.perf_counter() - started
+    started = time.perf_counter()
+    for batch in batches:
+        result.failures.extend(batch.errors)
+        rows = _table_rows(batch)
+        if rows is not None:
+            result.tables[batch.table] = rows
+        if batch.frame is None or not batch.expectations:
+            continue
+        suite = gx.ExpectationSuite(
+            name=batch.suite,
+            expectations=batch.expectations,
+            meta={"table": batch.table, "batch": batch.kind, "edition": edition},
+        )
+        validator = Validator(batch_definition=definition,
+                              batch_parameters={"dataframe": batch.frame},
+                              result_format={"result_format": "BASIC"})
+        run = validator.validate_expectation_suite(suite)
+        for res in run.results:
+            result.expectations_run += 1
+            if not res.success:
+                result.failures.append(_failure(batch, res))
+        if docs_dir is not None:
+            context.suites.add(suite)  # the report links each result to its suite's page
+            run.meta.update(run_id=run_id, validation_time=run_id.run_time,
+                            batch_parameters={"table": batch.table, "batch": batch.kind})
+            suite_id = ExpectationSuiteIdentifier(name=batch.suite)
+            store.store_validation_results(
+                suite_validation_result=run,
+                suite_validation_result_identifier=ValidationResultIdentifier(
+                    expectation_suite_identifier=suite_id, run_id=run_id,
+                    batch_identifier=validator.active_batch_id),
+                expectation_suite_identifier=suite_id,
+            )
+    result.seconds["gx_validate"] = time.perf_counter() - started
+    if docs_dir is not None:
+        started = time.perf_counter()
+        context.build_data_docs()
+        result.seconds["data_docs"] = time.perf_counter() - started
+
+
+def _table_rows(batch: _Batch) -> int | None:
+    if batch.frame is None:
+        return None
+    if batch.kind == "per_group":
+        return int(batch.frame["n_rows"].sum()) if "n_rows" in batch.frame else None
+    if batch.kind == "rows":
+        return len(batch.frame)
+    return None
+
+
+def _publish_docs(staging: Path, docs_root: Path, edition: int, run_name: str) -> Path:
+    """Move this run's report into docs_root/<edition>/<run>/ and point `latest` at it."""
+    folder = Path(docs_root) / str(edition)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / run_name
+    os.replace(staging, target)
+    link = folder / f".latest-{uuid.uuid4().hex[:8]}"
+    os.symlink(run_name, link)
+    os.replace(link, folder / "latest")
+    return target
+
+
+def _compute_batches(warehouse: Path, edition: int, suites: dict[str, dict],
+                     frames: dict[str, pd.DataFrame], threads: int | None,
+                     out: queue.Queue) -> None:
+    """The DuckDB half of the gate, run in its own thread: put each suite's batches on `out`."""
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            if threads:
+                con.execute(f"set threads = {int(threads)}")
+            wh = _Warehouse(con, frames)
+            params = _params(wh, edition)
+            for table, suite in suites.items():
+                for batch in _batches_for(table, suite, wh, params):
+                    out.put(batch)
+    except BaseException as error:  # handed to the caller's thread, raised there
+        out.put(error)
+    finally:
+        out.put(None)
+
+
+def _drain(out: queue.Queue, result: GateResult) -> Iterator[_Batch]:
+    waited = 0.0
+    while True:
+        started = time.perf_counter()
+        item = out.get()
+        waited += time.perf_counter() - started
+        result.seconds["waiting_for_duckdb"] = waited
+        if item is None:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item
 
 
 def validate_warehouse(
@@ -175,104 +912,59 @@ def validate_warehouse(
     suites: dict[str, dict] | None = None,
     frames: dict[str, pd.DataFrame] | None = None,
     progress: Callable[[str], None] = print,
+    threads: int | None = None,
 ) -> GateResult:
-    """Validate every table that has a suite; write Data Docs; return the result (never raises).
+    """Validate every table that has a suite; write Data Docs; return the result.
 
-    `frames` may hand in DataFrames instead of reading them from the warehouse (tests plant
-    violations that way); tables not given are read from the warehouse read-only.
+    Data problems never raise: they are failures in the result (raising `GateFailed(result)` is
+    the caller's part). With `docs_root`, this run's Data Docs are kept in
+    docs_root/<edition>/<run>/ (docs_root/<edition>/latest points at the newest) and
+    `result.docs_dir` is that folder. `frames` hand in DataFrames that replace the tables they
+    name (tests plant violations that way); everything else is read from the warehouse read-only.
+    `threads` limits DuckDB's threads (default: all cores).
     """
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    import great_expectations as gx
-    from great_expectations.checkpoint import UpdateDataDocsAction
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
+    started = time.perf_counter()
     suites = suites if suites is not None else load_suites()
-    frames = dict(frames or {})
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        for table in suites:
-            if table not in frames:
-                frames[table] = _read(con, table)
-        indicators = frames.get("marts.dim_indicator")
-        if indicators is None:
-            indicators = _read(con, "marts.dim_indicator")
-        areas = _read(
-            con,
-            "select area_code from marts.dim_area where is_current_edition and is_compass_area",
-        ) if "marts.dim_area" not in frames else frames["marts.dim_area"].query(
-            "is_current_edition and is_compass_area"
-        )[["area_code"]]
-    params = {"edition": edition, "compass_areas": sorted(areas["area_code"].tolist())}
-    ctx = {"bands": bands_from_dbt_project(), "indicators": indicators}
-
     result = GateResult(edition=edition)
-    project_dir = Path(tempfile.mkdtemp(prefix="basismonitor-gx-"))
+    # DuckDB computes the batches in a thread of its own (it releases the GIL) while this thread
+    # imports GX and validates the batches already computed
+    out: queue.Queue = queue.Queue()
+    worker = threading.Thread(target=_compute_batches, name="gate-duckdb", daemon=True,
+                              args=(warehouse, edition, suites, dict(frames or {}), threads, out))
+    worker.start()
+
+    docs_staging = None
+    run_name = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    if docs_root is not None:
+        docs_staging = Path(docs_root) / str(edition) / f".staging-{run_name}"
+        docs_staging.parent.mkdir(parents=True, exist_ok=True)
     try:
-        context = gx.get_context(mode="file", project_root_dir=str(project_dir))
-        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        source = context.data_sources.add_pandas("warehouse")
-        for table, suite_def in suites.items():
-            df = frames[table].copy()
-            for check in suite_def["meta"].get("derived_checks", []):
-                df[f"check__{check}"] = DERIVED[check](df, ctx)
-            name = table.replace(".", "__")
-            suite = context.suites.add(
-                gx.ExpectationSuite(
-                    name=suite_def["name"],
-                    expectations=[_fill(e, params) for e in suite_def["expectations"]],
-                    meta={"table": table, "edition": edition},
-                )
-            )
-            batch = source.add_dataframe_asset(name=name).add_batch_definition_whole_dataframe("all")
-            definition = context.validation_definitions.add(
-                gx.ValidationDefinition(name=f"{name}__{edition}", data=batch, suite=suite)
-            )
-            checkpoint = context.checkpoints.add(
-                gx.Checkpoint(
-                    name=f"gate__{name}",
-                    validation_definitions=[definition],
-                    actions=[UpdateDataDocsAction(name="data_docs")],
-                    result_format={"result_format": "SUMMARY"},
-                )
-            )
-            run = checkpoint.run(batch_parameters={"dataframe": df})
-            result.tables[table] = len(df)
-            for validation in run.run_results.values():
-                for res in validation.results:
-                    result.expectations_run += 1
-                    if res.success:
-                        continue
-                    config = res.expectation_config
-                    raw = getattr(config, "severity", "critical")
-                    severity = str(getattr(raw, "value", raw)).lower()
-                    details = res.result or {}
-                    detail = {
-                        k: details[k]
-                        for k in ("observed_value", "partial_unexpected_list", "unexpected_percent")
-                        if k in details
-                    }
-                    if res.exception_info and res.exception_info.get("raised_exception"):
-                        detail = {"exception": res.exception_info.get("exception_message")}
-                    result.failures.append(
-                        Failure(
-                            table=table,
-                            expectation=config.type,
-                            column=config.kwargs.get("column"),
-                            severity=severity,
-                            unexpected_count=details.get("unexpected_count"),
-                            detail=json.dumps(detail, default=str)[:300],
-                        )
-                    )
-            progress(
-                f"  validated {table}: {len(df):,} rows, "
-                f"{sum(1 for f in result.failures if f.table == table)} failing expectation(s)"
-            )
-        docs = project_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
-        if docs_root is not None and docs.exists():
-            target = Path(docs_root) / str(edition)
-            if target.exists():
-                shutil.rmtree(target)
-            shutil.copytree(docs, target)
-            result.docs_dir = target
+        _validate(_drain(out, result), edition, docs_staging, result)
+        if docs_staging is not None and docs_staging.exists():
+            (docs_staging / "gate_result.json").write_text(
+                json.dumps(_summary(result), indent=2, default=str) + "\n", encoding="utf-8")
+            result.docs_dir = _publish_docs(docs_staging, Path(docs_root), edition, run_name)
     finally:
-        shutil.rmtree(project_dir, ignore_errors=True)
+        worker.join()
+        if docs_staging is not None and docs_staging.exists():
+            shutil.rmtree(docs_staging, ignore_errors=True)
+    for table in suites:
+        failing = [f for f in result.failures if f.table == table]
+        rows = result.tables.get(table)
+        progress(f"  validated {table}: "
+                 + (f"{rows:,} rows, " if rows is not None else "")
+                 + f"{sum(f.severity == 'critical' for f in failing)} critical, "
+                 f"{sum(f.severity != 'critical' for f in failing)} warning(s)")
+    result.seconds["total"] = time.perf_counter() - started
     return result
+
+
+def _summary(result: GateResult) -> dict:
+    return {
+        "edition": result.edition,
+        "passed": result.passed,
+        "expectations_run": result.expectations_run,
+        "tables": result.tables,
+        "failures": [{**f.__dict__, "message": str(f)} for f in result.failures],
+    }
