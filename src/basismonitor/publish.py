@@ -545,6 +545,11 @@ def _write_edition(warehouse: Path, staging: Path, edition: int, validation_docs
     progress(f"  wrote {database.name}")
     if validation_docs and Path(validation_docs).exists():
         shutil.copytree(validation_docs, staging / "validation", symlinks=False)
+    # the compass pages, built from the files just written (not from the warehouse)
+    from basismonitor.site import build_site
+
+    site = build_site(staging, progress=progress)
+    on_step("site")
     manifest = {
         "edition": edition,
         "files": files,
@@ -557,6 +562,9 @@ def _write_edition(warehouse: Path, staging: Path, edition: int, validation_docs
         },
         "validation": {"folder": "validation" if (staging / "validation").exists() else None,
                        "gate": _gate_summary(gate)},
+        "site": {"folder": site.name, "index": f"{site.name}/index.html",
+                 "manifest_sha256": _sha256(site / "manifest.json")
+                 if (site / "manifest.json").exists() else None},
         "source_loads": source_loads,
         "versions": _versions(),
     }
