@@ -18,17 +18,17 @@ echo "== airflow dags test basismonitor_refresh (edition $edition)"
 start=$(date +%s)
 log="$AIRFLOW_HOME/dags-test.log"
 set +e
-airflow dags test basismonitor_refresh --conf "{\"edition\": $edition}" 2>&1 | tee "$log" | grep -E "Task finished|TaskInstance Finished|state=|ERROR|refresh|published|quality gate|dbt build|Finished running|Done\." || true
+airflow dags test basismonitor_refresh --conf "{\"edition\": $edition}" > "$log" 2>&1 &
+pid=$!
+# progress on the terminal: one line per finished task, the gate and the publication
+tail -n +1 -f "$log" --pid "$pid" 2>/dev/null \
+  | grep --line-buffered -oE "\[DAG TEST\] end task task_id=[^ ]+( map_index=[0-9-]+)?|quality gate [a-z]+[^\[]*|published edition [^\[]*|DagRun Finished: .*state=[a-z]+" \
+  | sed -u -e 's/\[DAG TEST\] end task task_id=/  done: /' -e 's/DagRun Finished: .*state=/DAG run state: /'
+wait "$pid"
+status=$?
 set -e
-state=$(python - <<'PY'
-import re, sys, pathlib
-text = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "") .read_text() if False else open(__import__("os").environ["AIRFLOW_HOME"] + "/dags-test.log").read()
-m = re.findall(r"DagRun Finished: .*?state=(\w+)", text) or re.findall(r"dag_run.*?state[=:]\s*'?(\w+)", text)
-print(m[-1] if m else "unknown")
-PY
-)
-echo "DAG run state: $state ($(( $(date +%s) - start ))s; full log: $log)"
-if [ "$state" != "success" ]; then
+echo "airflow dags test exit code $status ($(( $(date +%s) - start ))s; full log: $log)"
+if [ "$status" -ne 0 ]; then
   [ -f var/failures/latest.json ] && cat var/failures/latest.json; echo
   exit 1
 fi
@@ -37,5 +37,6 @@ cat <<MSG
 Warehouse: $BASISMONITOR_WAREHOUSE
   open it:  .venv/bin/python -c "import duckdb; print(duckdb.connect('$BASISMONITOR_WAREHOUSE', read_only=True).sql('select * from marts.mart_area_profile'))"
 Exports:   $BASISMONITOR_EXPORTS/$edition  (latest -> $edition): Parquet, CSV, ;-CSV for Excel, manifest.json
+  compass pages:     $BASISMONITOR_EXPORTS/$edition/site/index.html (open in a browser from disk)
   validation report: $BASISMONITOR_EXPORTS/$edition/validation/index.html
 MSG
