@@ -25,6 +25,7 @@ What is published per edition (docs/QUALITY.md, "What a published edition holds"
   manifest.json        files, rows, checksums, versions, the source loads, the gate's summary
   publication.json     when it was published and the checksum of the DuckDB file
   validation/          the gate's Data Docs
+  site/                the compass pages, built from the files just written (basismonitor.site)
 
 The data files (Parquet, CSV, xlsx) and manifest.json are byte-identical when the same warehouse
 is published again. DuckDB database files are not byte-reproducible (their block layout depends
@@ -341,17 +342,24 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def _gate_summary(gate) -> dict | None:
-    """What the gate found, without its timings or examples (the manifest stays reproducible)."""
-    if gate is None:
-        return None
+def _gate_summary(gate, validation_docs: Path | None) -> dict | None:
+    """What the gate found (the GateResult, or else the gate_result.json of its report), without
+    timings or examples: the manifest stays reproducible."""
     keep = ("severity", "table", "expectation", "column", "unexpected_count")
+    if gate is not None:
+        found = {"edition": gate.edition, "passed": gate.passed,
+                 "expectations_run": gate.expectations_run, "tables": gate.tables,
+                 "failures": [{k: getattr(f, k) for k in keep} for f in gate.failures]}
+    elif validation_docs and (Path(validation_docs) / "gate_result.json").exists():
+        found = json.loads((Path(validation_docs) / "gate_result.json").read_text(encoding="utf-8"))
+    else:
+        return None
     return {
-        "edition": gate.edition,
-        "passed": gate.passed,
-        "expectations_run": gate.expectations_run,
-        "tables": dict(sorted(gate.tables.items())),
-        "failures": sorted(({k: getattr(f, k) for k in keep} for f in gate.failures),
+        "edition": found["edition"],
+        "passed": found["passed"],
+        "expectations_run": found["expectations_run"],
+        "tables": dict(sorted(found["tables"].items())),
+        "failures": sorted(({k: f.get(k) for k in keep} for f in found["failures"]),
                            key=lambda f: json.dumps(f, sort_keys=True, default=str)),
     }
 
@@ -462,7 +470,8 @@ def publish_edition(
 ) -> Published:
     """Export the marts of `edition` atomically to exports/<edition>/; return where they are.
 
-    `gate` (the GateResult that let this edition through) is summarised in the manifest.
+    `gate` (the GateResult that let this edition through; by default read from the report's
+    gate_result.json in `validation_docs`) is summarised in the manifest.
     `_fail_after_files` and `_on_step` are for tests: fail, or pause to be killed, mid-way.
     """
     warehouse = Path(warehouse).resolve()
@@ -561,7 +570,7 @@ def _write_edition(warehouse: Path, staging: Path, edition: int, validation_docs
                     "publication.json",
         },
         "validation": {"folder": "validation" if (staging / "validation").exists() else None,
-                       "gate": _gate_summary(gate)},
+                       "gate": _gate_summary(gate, validation_docs)},
         "site": {"folder": site.name, "index": f"{site.name}/index.html",
                  "manifest_sha256": _sha256(site / "manifest.json")
                  if (site / "manifest.json").exists() else None},

@@ -147,3 +147,12 @@ def test_warnings_are_reported_and_the_edition_publishes(refreshed, publish, tmp
     assert {"severity": "warning", "table": "intermediate.int_weighting_report",
             "expectation": "expect_column_values_to_be_in_set",
             "column": "check__weighting_converged", "unexpected_count": 1} in summary["failures"]
+
+
+def test_the_manifest_summarises_the_gate_from_its_report(refreshed):
+    """The refresh hands the publisher only the report's folder: the summary comes from there."""
+    manifest = json.loads((refreshed.exports / str(refreshed.edition) / "manifest.json").read_text())
+    gate = manifest["validation"]["gate"]
+    assert gate["passed"] and gate["edition"] == refreshed.edition
+    assert gate["expectations_run"] > 300 and "marts.fct_indicator_value" in gate["tables"]
+    assert all(f["severity"] == "warning" for f in gate["failures"])
