@@ -19,11 +19,11 @@ themes_ring as (
         case when bool_or(is_judged) then count(idx) filter (where is_judged) else count(idx) end as n_children_shown,
         case
             when bool_or(is_judged)
-                then sum(idx * weight) filter (where idx is not null and is_judged)
-                    / nullif(sum(weight) filter (where idx is not null and is_judged), 0)
-            else sum(idx * weight) filter (where idx is not null)
-                / nullif(sum(weight) filter (where idx is not null), 0)
-        end as raw_idx
+                then {{ exact_sum('idx * weight') }} filter (where idx is not null and is_judged)
+                    / nullif({{ exact_sum('weight') }} filter (where idx is not null and is_judged), 0)
+            else {{ exact_sum('idx * weight') }} filter (where idx is not null)
+                / nullif({{ exact_sum('weight') }} filter (where idx is not null), 0)
+        end::double as raw_idx
     from {{ indicator_ring }}
     group by edition, gemeente_code, area_code, theme_code
 
@@ -40,8 +40,8 @@ quadrants_ring as (
         bool_or(themes_ring.is_judged) as is_judged,
         count(*) as n_children,
         count(*) filter (where themes_ring.n_children_shown >= {{ var('min_children_share') }} * themes_ring.n_children and themes_ring.raw_idx is not null) as n_children_shown,
-        sum(themes_ring.raw_idx * themes.weight) filter (where themes_ring.n_children_shown >= {{ var('min_children_share') }} * themes_ring.n_children)
-            / nullif(sum(themes.weight) filter (where themes_ring.n_children_shown >= {{ var('min_children_share') }} * themes_ring.n_children and themes_ring.raw_idx is not null), 0) as raw_idx
+        ({{ exact_sum('themes_ring.raw_idx * themes.weight') }} filter (where themes_ring.n_children_shown >= {{ var('min_children_share') }} * themes_ring.n_children)
+            / nullif({{ exact_sum('themes.weight') }} filter (where themes_ring.n_children_shown >= {{ var('min_children_share') }} * themes_ring.n_children and themes_ring.raw_idx is not null), 0))::double as raw_idx
     from themes_ring
     inner join {{ ref('themes') }} as themes on themes.theme_code = themes_ring.node_code
     group by themes_ring.edition, themes_ring.gemeente_code, themes_ring.area_code, themes_ring.quadrant_code
@@ -59,7 +59,8 @@ centre_ring as (
         true as is_judged,
         count(*) as n_children,
         count(*) filter (where quadrants_ring.n_children_shown >= {{ var('min_children_share') }} * quadrants_ring.n_children and quadrants_ring.raw_idx is not null) as n_children_shown,
-        avg(quadrants_ring.raw_idx) filter (where quadrants_ring.n_children_shown >= {{ var('min_children_share') }} * quadrants_ring.n_children) as raw_idx
+        ({{ exact_sum('quadrants_ring.raw_idx') }} filter (where quadrants_ring.n_children_shown >= {{ var('min_children_share') }} * quadrants_ring.n_children)
+            / nullif(count(quadrants_ring.raw_idx) filter (where quadrants_ring.n_children_shown >= {{ var('min_children_share') }} * quadrants_ring.n_children), 0))::double as raw_idx
     from quadrants_ring
     inner join {{ ref('quadrants') }} as quadrants on quadrants.quadrant_code = quadrants_ring.node_code
     where quadrants.in_centre

@@ -74,7 +74,7 @@ compared as (
 
 spreads as (
 
-    select gemeente_code, indicator_code, avg(abs(change - city_change)) as spread
+    select gemeente_code, indicator_code, {{ exact_avg('abs(change - city_change)') }} as spread
     from compared
     where change is not null and city_change is not null
     group by all

@@ -60,7 +60,7 @@ compared as (
 
 spreads as (
 
-    select gemeente_code, indicator_code, avg(abs(value - city_value)) as spread
+    select gemeente_code, indicator_code, {{ exact_avg('abs(value - city_value)') }} as spread
     from compared
     where value is not null and city_value is not null
     group by all
