@@ -5,7 +5,8 @@
 --                    outcome in denominator (e.g. mediation cases resolved among closed cases),
 --   activity_amount  budget granted per inhabitant (euro).
 -- Areas without registrations count zero (the grid comes from the register population). A count
--- below the catalogue's min_count or a population below min_population is suppressed.
+-- below the catalogue's min_count (a rate's registrations; a share's cases and the cases with the
+-- outcome) or a population below min_population is suppressed.
 
 with
 
@@ -153,6 +154,8 @@ final as (
             when population < coalesce(min_population, 0) then 'population below ' || min_population
             when kind = 'activity_rate' and numerator < coalesce(min_count, 0) then 'count below ' || min_count
             when kind = 'activity_share' and denominator < coalesce(min_count, 0) then 'count below ' || min_count
+            -- the numerator of a share is a count of cases too (as for registry shares)
+            when kind = 'activity_share' and numerator < coalesce(min_count, 0) then 'count below ' || min_count
             when denominator is null or denominator = 0 then 'no denominator'
         end as suppression_reason,
         case kind
