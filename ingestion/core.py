@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from basismonitor.config import duckdb_config
+
 from .config import KIND_ORDER, SourceConfig, SourcesConfig, load_config
 from .context import Counts, LoadContext
 from .errors import IngestionError
@@ -151,7 +153,7 @@ def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(warehouse))
+        return duckdb.connect(str(warehouse), config=duckdb_config())
     except duckdb.Error as exc:
         raise IngestionError(f"cannot open the warehouse: {exc}", file=warehouse,
                              hint="is another process writing to it?") from exc

@@ -15,6 +15,22 @@ DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 
 
+# DuckDB takes 80% of the machine's memory by default (a national ingest was seen at 20 GB RSS).
+# Every connection the platform opens caps it here, and spills to disk beyond (issue 9: a national
+# refresh in at most 8 GiB). BASISMONITOR_DUCKDB_MEMORY_LIMIT overrides it (DuckDB's syntax: '6GB').
+DEFAULT_DUCKDB_MEMORY_LIMIT = "5GB"
+
+
+def duckdb_memory_limit() -> str:
+    """The memory limit for every DuckDB connection the platform opens."""
+    return os.environ.get("BASISMONITOR_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
+
+
+def duckdb_config() -> dict[str, str]:
+    """The config dict for duckdb.connect(..., config=...)."""
+    return {"memory_limit": duckdb_memory_limit()}
+
+
 def _path(env: str, default: Path) -> Path:
     value = os.environ.get(env)
     return Path(value).expanduser().resolve() if value else default

@@ -56,7 +56,7 @@ from pathlib import Path
 
 import duckdb
 
-from basismonitor.config import DBT_PROJECT_DIR
+from basismonitor.config import DBT_PROJECT_DIR, duckdb_config
 from basismonitor.validation import PERSONAL_COLUMNS, is_personal_column
 
 __all__ = ["EXPORTED_TABLES", "PERSONAL_COLUMNS", "PrivacyViolation", "Published",
@@ -312,7 +312,7 @@ def _write_duckdb(warehouse: Path, path: Path, tables: dict[str, list[tuple[str,
     def text(value: str) -> str:
         return "'" + value.replace("'", "''") + "'"
 
-    with duckdb.connect(str(path)) as out:
+    with duckdb.connect(str(path), config=duckdb_config()) as out:
         out.execute("set enable_progress_bar = false")
         out.execute(f"attach {text(str(warehouse))} as wh (read_only)")
         out.execute("create schema marts")
@@ -513,7 +513,7 @@ def _write_edition(warehouse: Path, staging: Path, edition: int, validation_docs
             raise RuntimeError("injected failure during publishing (test)")
 
     docs = _mart_docs()
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse), read_only=True, config=duckdb_config()) as con:
         con.execute("set enable_progress_bar = false")
         check_privacy(con)
         if source_loads is None:

@@ -48,7 +48,7 @@ from string import Template
 import duckdb
 import pandas as pd
 
-from basismonitor.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR
+from basismonitor.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, duckdb_config
 
 log = logging.getLogger(__name__)
 
@@ -343,7 +343,7 @@ def bands_from_dbt_project() -> dict:
 
 def read_table(warehouse: Path, table: str) -> pd.DataFrame:
     """A table as a DataFrame that keeps its DuckDB types when handed back as `frames=`."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with duckdb.connect(str(warehouse), read_only=True, config=duckdb_config()) as con:
         return con.sql(f"select * from {table}").arrow().read_all().to_pandas(
             types_mapper=pd.ArrowDtype
         )
@@ -876,7 +876,7 @@ def _compute_batches(warehouse: Path, edition: int, suites: dict[str, dict],
                      out: queue.Queue) -> None:
     """The DuckDB half of the gate, run in its own thread: put each suite's batches on `out`."""
     try:
-        with duckdb.connect(str(warehouse), read_only=True) as con:
+        with duckdb.connect(str(warehouse), read_only=True, config=duckdb_config()) as con:
             if threads:
                 con.execute(f"set threads = {int(threads)}")
             wh = _Warehouse(con, frames)
