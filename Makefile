@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
+# Bytecode is compiled at install: where PYTHONDONTWRITEBYTECODE is set (CI, some sandboxes) every
+# process would otherwise compile Airflow's, dbt's and GX's sources again (GX alone ~10 s).
 # uv lives in its own folder, outside the environment it syncs (so `uv pip sync` never removes it)
 UV := $(CURDIR)/$(VENV)/.uv/bin/uv
 
@@ -22,7 +24,7 @@ $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(UV) || { $(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip; \
 	  $(BIN)/python -m pip install --quiet --target $(VENV)/.uv "uv==0.13.9"; }
-	$(UV) pip sync --quiet --python $(BIN)/python requirements.lock
+	$(UV) pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
 	touch $(STAMP)
 
