@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from .estimates import survey_estimates
+from .estimates import _NUMERIC_PREFIXES, survey_estimates
 
 __all__ = ["main", "register", "run"]
 
@@ -94,23 +94,7 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-_NUMERIC = (
-    "TINYINT",
-    "SMALLINT",
-    "INTEGER",
-    "BIGINT",
-    "HUGEINT",
-    "UTINYINT",
-    "USMALLINT",
-    "UINTEGER",
-    "UBIGINT",
-    "UHUGEINT",
-    "FLOAT",
-    "DOUBLE",
-    "DECIMAL",
-    "REAL",
-    "BOOLEAN",
-)
+_NUMERIC = _NUMERIC_PREFIXES  # the estimator's own list of DuckDB numeric types
 
 
 def _estimate(args: argparse.Namespace) -> pd.DataFrame:

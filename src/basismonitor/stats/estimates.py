@@ -559,24 +559,9 @@ def survey_estimates(
     False when contrast_se is 0 or NaN; the contrast columns are NaN on total rows).  Rows are
     sorted by group_by, then domain, each group's total last.
     """
-    cells = moment_sums(
-        con,
-        relation,
-        value=value,
-        weight=weight,
-        domain=domain,
-        stratum=stratum,
-        population=population,
-        group_by=group_by,
-    )
-    return estimates_from_moments(
-        cells,
-        group_by=group_by,
-        statistic="mean",
-        total_label=total_label,
-        level=level,
-        lonely_psu=lonely_psu,
-    )
+    return _estimate(con, relation, "mean", value=value, weight=weight, domain=domain,
+                     stratum=stratum, population=population, group_by=group_by,
+                     total_label=total_label, level=level, lonely_psu=lonely_psu)
 
 
 def survey_totals(
@@ -595,24 +580,18 @@ def survey_totals(
 ) -> pd.DataFrame:
     """Weighted totals (R: ``svytotal``/``svyby(..., svytotal)``); same shape as
     :func:`survey_estimates`, ``estimate`` being the weighted total Σ w y."""
-    cells = moment_sums(
-        con,
-        relation,
-        value=value,
-        weight=weight,
-        domain=domain,
-        stratum=stratum,
-        population=population,
-        group_by=group_by,
-    )
-    return estimates_from_moments(
-        cells,
-        group_by=group_by,
-        statistic="total",
-        total_label=total_label,
-        level=level,
-        lonely_psu=lonely_psu,
-    )
+    return _estimate(con, relation, "total", value=value, weight=weight, domain=domain,
+                     stratum=stratum, population=population, group_by=group_by,
+                     total_label=total_label, level=level, lonely_psu=lonely_psu)
+
+
+def _estimate(con, relation, statistic: str, *, value, weight, domain, stratum, population,
+              group_by, total_label, level, lonely_psu) -> pd.DataFrame:
+    """Moment sums in one DuckDB pass, then the estimator of `statistic` ("mean" or "total")."""
+    cells = moment_sums(con, relation, value=value, weight=weight, domain=domain,
+                        stratum=stratum, population=population, group_by=group_by)
+    return estimates_from_moments(cells, group_by=group_by, statistic=statistic,
+                                  total_label=total_label, level=level, lonely_psu=lonely_psu)
 
 
 # --------------------------------------------------------------------------------------------
