@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import yaml
+from basismonitor.ingestion.core import connect
 
 from basismonitor.config import DBT_PROJECT_DIR, DEFAULT_DUCKDB_MEMORY_LIMIT, duckdb_config
-from basismonitor.ingestion.core import connect
 
 
 def _limit(con) -> str:

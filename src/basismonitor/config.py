@@ -21,14 +21,10 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 DEFAULT_DUCKDB_MEMORY_LIMIT = "5GB"
 
 
-def duckdb_memory_limit() -> str:
-    """The memory limit for every DuckDB connection the platform opens."""
-    return os.environ.get("BASISMONITOR_DUCKDB_MEMORY_LIMIT") or DEFAULT_DUCKDB_MEMORY_LIMIT
-
-
 def duckdb_config() -> dict[str, str]:
-    """The config dict for duckdb.connect(..., config=...)."""
-    return {"memory_limit": duckdb_memory_limit()}
+    """The config of every DuckDB connection the platform opens (duckdb.connect(config=...))."""
+    return {"memory_limit": os.environ.get("BASISMONITOR_DUCKDB_MEMORY_LIMIT")
+            or DEFAULT_DUCKDB_MEMORY_LIMIT}
 
 
 def _path(env: str, default: Path) -> Path:

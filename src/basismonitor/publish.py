@@ -347,9 +347,7 @@ def _gate_summary(gate, validation_docs: Path | None) -> dict | None:
     timings or examples: the manifest stays reproducible."""
     keep = ("severity", "table", "expectation", "column", "unexpected_count")
     if gate is not None:
-        found = {"edition": gate.edition, "passed": gate.passed,
-                 "expectations_run": gate.expectations_run, "tables": gate.tables,
-                 "failures": [{k: getattr(f, k) for k in keep} for f in gate.failures]}
+        found = gate.as_dict()
     elif validation_docs and (Path(validation_docs) / "gate_result.json").exists():
         found = json.loads((Path(validation_docs) / "gate_result.json").read_text(encoding="utf-8"))
     else:

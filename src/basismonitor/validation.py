@@ -118,6 +118,16 @@ class GateResult:
     def passed(self) -> bool:
         return not self.critical
 
+    def as_dict(self) -> dict:
+        """What the gate found, as written to the report's gate_result.json."""
+        return {
+            "edition": self.edition,
+            "passed": self.passed,
+            "expectations_run": self.expectations_run,
+            "tables": self.tables,
+            "failures": [{**f.__dict__, "message": str(f)} for f in self.failures],
+        }
+
 
 class GateFailed(RuntimeError):
     """A critical expectation failed: nothing is published. The message names each failure."""
@@ -943,7 +953,7 @@ def validate_warehouse(
         _validate(_drain(out, result), edition, docs_staging, result)
         if docs_staging is not None and docs_staging.exists():
             (docs_staging / "gate_result.json").write_text(
-                json.dumps(_summary(result), indent=2, default=str) + "\n", encoding="utf-8")
+                json.dumps(result.as_dict(), indent=2, default=str) + "\n", encoding="utf-8")
             result.docs_dir = _publish_docs(docs_staging, Path(docs_root), edition, run_name)
     finally:
         worker.join()
@@ -960,11 +970,3 @@ def validate_warehouse(
     return result
 
 
-def _summary(result: GateResult) -> dict:
-    return {
-        "edition": result.edition,
-        "passed": result.passed,
-        "expectations_run": result.expectations_run,
-        "tables": result.tables,
-        "failures": [{**f.__dict__, "message": str(f)} for f in result.failures],
-    }

@@ -94,9 +94,6 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-_NUMERIC = _NUMERIC_PREFIXES  # the estimator's own list of DuckDB numeric types
-
-
 def _estimate(args: argparse.Namespace) -> pd.DataFrame:
     path = Path(args.file)
     if not path.is_file():
@@ -132,7 +129,7 @@ def _estimate_with(
     except duckdb.Error as exc:
         raise UsageError(f"{path}: cannot read as {path.suffix or 'CSV'}: {exc}") from exc
     for option, col in (("--value", args.value), ("--weight", args.weight)):
-        if not types[col].startswith(_NUMERIC):
+        if not types[col].startswith(_NUMERIC_PREFIXES):
             raise UsageError(f"{path}: column {col!r} ({option}) is not numeric ({types[col]})")
     q_area, q_w = _quote(args.area), _quote(args.weight)
     bad_w = con.execute(
