@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import resource
@@ -27,3 +28,134 @@ def timed(runs: int, fn: Callable[[], object]) -> tuple[float, list[float], obje
 
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def load() -> str:
+    """The machine's load averages (1, 5, 15 min): other work running beside a benchmark."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f}"
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in bytes (0 once it has exited).
+
+    Sums each process's RSS (psutil when installed, else /proc/<pid>/status), so pages shared
+    between a parent and a forked child count twice: an upper bound, as a memory limit sees it.
+    """
+    try:
+        import psutil
+    except ImportError:  # pragma: no cover - psutil is in the locked environment
+        return _proc_tree_rss(pid)
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    total = 0
+    for p in procs:
+        with contextlib.suppress(psutil.Error):
+            total += p.memory_info().rss
+    return total
+
+
+def _proc_tree_rss(pid: int) -> int:
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except OSError:
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo.extend(children.get(p, []))
+        try:
+            with open(f"/proc/{p}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+class MemorySampler:
+    """Peak RSS of a process tree, sampled by a background thread.
+
+        with MemorySampler() as mem:          # this process and its children
+            work()
+        mem.peak_mib
+
+    `pid` defaults to this process; `interval` is the sampling period in seconds (a spike shorter
+    than that can be missed, so the figure is a lower bound on the true peak of the tree, and an
+    upper bound on what is really private: see tree_rss_bytes). `mark()` returns the peak since the
+    previous mark and starts a new window, for per-stage peaks within one process.
+    """
+
+    def __init__(self, pid: int | None = None, interval: float = 0.1):
+        import threading
+
+        self.pid = pid or os.getpid()
+        self.interval = interval
+        self.peak_bytes = 0
+        self._window = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(self.interval)
+
+    def _sample(self) -> None:
+        rss = tree_rss_bytes(self.pid)
+        self.peak_bytes = max(self.peak_bytes, rss)
+        self._window = max(self._window, rss)
+
+    def start(self) -> MemorySampler:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def mark(self) -> float:
+        """Peak in MiB since the last mark (or start); starts the next window."""
+        self._sample()
+        peak, self._window = self._window, 0
+        return peak / 2**20
+
+    @property
+    def peak_mib(self) -> float:
+        return self.peak_bytes / 2**20
+
+    def __enter__(self) -> MemorySampler:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def run_sampled(cmd: list[str], *, env: dict | None = None, interval: float = 0.1,
+                log=None, cwd=None) -> tuple[int, float, float]:
+    """Run a command in a child process, sampling the RSS of its process tree.
+
+    Returns (exit code, wall seconds, peak MiB). Output goes to `log` (a file object) or is
+    inherited.
+    """
+    import subprocess
+
+    start = time.perf_counter()
+    child = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT if log else None,
+                             cwd=cwd)
+    sampler = MemorySampler(child.pid, interval).start()
+    try:
+        code = child.wait()
+    finally:
+        sampler.stop()
+    return code, time.perf_counter() - start, sampler.peak_mib
