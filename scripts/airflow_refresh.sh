@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 mkdir -p "$AIRFLOW_HOME"
 export BASISMONITOR_WAREHOUSE="${BASISMONITOR_WAREHOUSE:-$PWD/warehouse/basismonitor.duckdb}"
 export BASISMONITOR_EXPORTS="${BASISMONITOR_EXPORTS:-$PWD/exports}"
+# astronomer-cosmos phones home by default; a municipal platform does not (docs/AIRFLOW.md)
+export AIRFLOW__COSMOS__ENABLE_TELEMETRY="${AIRFLOW__COSMOS__ENABLE_TELEMETRY:-False}"
 edition="${BASISMONITOR_EDITION:-2024}"
 
 basismonitor demo --inbox "$BASISMONITOR_INBOX"
@@ -13,6 +15,9 @@ basismonitor demo --inbox "$BASISMONITOR_INBOX"
 echo "== airflow metadata database ($AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)"
 airflow db migrate > "$AIRFLOW_HOME/db-migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/db-migrate.log"; exit 1; }
 airflow pools set warehouse_writer 1 "one DuckDB writer at a time" > /dev/null
+# the dbt graph the DAG renders from (Cosmos, LoadMode.DBT_MANIFEST): `dbt parse` once per change of
+# dbt_project/, here rather than inside the DAG parse (which has a time limit)
+python -c "from basismonitor.airflow_dbt import ensure_manifest; print('== dbt manifest', ensure_manifest())"
 
 echo "== airflow dags test basismonitor_refresh (edition $edition)"
 start=$(date +%s)
@@ -20,16 +25,19 @@ log="$AIRFLOW_HOME/dags-test.log"
 set +e
 airflow dags test basismonitor_refresh --conf "{\"edition\": $edition}" > "$log" 2>&1 &
 pid=$!
-# progress on the terminal: one line per finished task, the gate and the publication
+# progress on the terminal: one line per finished ingest/validate/publish task and for the dbt build
+# (the per-model node tasks after it are summed up by dbt's own "Done." line), the gate, the edition
 tail -n +1 -f "$log" --pid "$pid" 2>/dev/null \
-  | grep --line-buffered -oE "\[DAG TEST\] end task task_id=[^ ]+( map_index=[0-9-]+)?|quality gate [a-z]+[^\[]*|published edition [^\[]*|DagRun Finished: .*state=[a-z]+" \
-  | sed -u -e 's/\[DAG TEST\] end task task_id=/  done: /' -e 's/DagRun Finished: .*state=/DAG run state: /'
+  | grep --line-buffered -oE "\[DAG TEST\] end task task_id=[^ ]+( map_index=[0-9-]+)?|[0-9:]+  Done\. PASS=[^\[]*|quality gate [a-z]+[^\[]*|published edition [^\[]*|DagRun Finished: .*state=[a-z]+" \
+  | grep --line-buffered -vE "task_id=transform\.[^ ]*(\.(run|test|seed)|_run|_seed|_done) " \
+  | sed -u -e 's/\[DAG TEST\] end task task_id=/  done: /' -e 's/^[0-9:]*  Done\./  dbt build done:/' -e 's/DagRun Finished: .*state=/DAG run state: /'
 wait "$pid"
 status=$?
 set -e
 echo "airflow dags test exit code $status ($(( $(date +%s) - start ))s; full log: $log)"
 if [ "$status" -ne 0 ]; then
-  [ -f var/failures/latest.json ] && cat var/failures/latest.json; echo
+  failures="${BASISMONITOR_FAILURES:-var/failures}"
+  [ -f "$failures/latest.json" ] && cat "$failures/latest.json"; echo
   exit 1
 fi
 cat <<MSG

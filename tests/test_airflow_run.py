@@ -1,4 +1,9 @@
-"""The refresh DAG run for real: `airflow dags test` on an embedded SQLite metadata database."""
+"""The refresh DAG run for real: `airflow dags test` on an embedded SQLite metadata database.
+
+`airflow dags test` runs every task in one process, one at a time: the Cosmos producer (the one
+dbt build) must run before the node tasks that report on it, and the gate must be able to open
+the warehouse after dbt-duckdb used it in the same process.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from basismonitor.airflow_support import local_airflow_env
+
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 
@@ -19,26 +26,15 @@ pytestmark = pytest.mark.slow
 
 
 def _env(root: Path, inbox: Path) -> dict[str, str]:
-    home = root / "airflow"
-    home.mkdir(parents=True, exist_ok=True)
-    return dict(
-        os.environ,
-        AIRFLOW_HOME=str(home),
-        AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
-        BASISMONITOR_WAREHOUSE=str(root / "warehouse.duckdb"),
-        BASISMONITOR_EXPORTS=str(root / "exports"),
-        BASISMONITOR_INBOX=str(inbox),
-        BASISMONITOR_FAILURES=str(root / "failures"),
-    )
+    return local_airflow_env(root, inbox=inbox)
 
 
-def _dags_test(env: dict[str, str], edition: int = 2024) -> subprocess.CompletedProcess:
+def _dags_test(env: dict[str, str], edition: int = 2024, **params) -> subprocess.CompletedProcess:
     subprocess.run([AIRFLOW, "db", "migrate"], env=env, check=True, capture_output=True)
     return subprocess.run(
-        [AIRFLOW, "dags", "test", "basismonitor_refresh", "--conf", json.dumps({"edition": edition})],
-        env=env, capture_output=True, text=True,
+        [AIRFLOW, "dags", "test", "basismonitor_refresh", "--conf",
+         json.dumps({"edition": edition, **params})],
+        env=env, capture_output=True, text=True, timeout=1800,
     )
 
 
@@ -52,13 +48,30 @@ def airflow_run(small_inbox, tmp_path_factory):
 
 def test_dag_run_succeeds_and_publishes(airflow_run):
     root, _, done = airflow_run
-    assert done.returncode == 0, done.stdout[-4000:]
-    assert "state=success" in done.stdout + done.stderr
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log[-4000:]
+    assert "state=success" in log
     edition = root / "exports" / "2024"
     assert (edition / "mart_compass_status.parquet").exists()
     assert (edition / "mart_compass_status.csv").exists()
+    assert os.readlink(root / "exports" / "latest") == "2024"
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         assert con.sql("select count(*) from marts.mart_compass_status").fetchone()[0] > 0
+        assert con.sql("select distinct edition from marts.mart_compass_status").fetchall() == [(2024,)]
+
+
+def test_dbt_ran_once_through_cosmos_and_every_node_task_reported(airflow_run):
+    """One dbt build (the producer) with the run's edition; each model's and tests' task then
+    read its result without waiting (no sensor deferred) and without running dbt again."""
+    _, _, done = airflow_run
+    log = done.stdout + done.stderr
+    assert log.count("Trying to run dbtRunner with") == 1
+    assert "'--vars', 'current_period: 2024\\n'" in log
+    assert "end task task_id=transform.dbt_producer_watcher " in log
+    for task in ("transform.stg_areas__areas.run", "transform.mart_compass_status.run",
+                 "transform.mart_compass_status.test", "transform.indicators.seed"):
+        assert f"end task task_id={task} " in log, task
+    assert "Deferring" not in log  # the build had finished before any node task started
 
 
 def test_second_run_with_the_same_inputs_changes_nothing(airflow_run):

@@ -1,8 +1,9 @@
 """The refresh DAG's wiring, shared by the DAG files in dags/ (which stay one call each).
 
-ingest (one discover + one mapped load task per source, in dependency order) -> transform (one
-dbt build) -> validate (Great Expectations) -> publish. Imported by the DAG processor: nothing
-heavy at import time; every task imports what it needs when it runs.
+ingest (one discover + one mapped load task per source, in dependency order) -> transform (dbt
+through astronomer-cosmos: one `dbt build` as the only writer, one task per model and its tests;
+see basismonitor.airflow_dbt) -> validate (Great Expectations) -> publish. Imported by the DAG
+processor: nothing heavy at import time; every task imports what it needs when it runs.
 """
 
 from __future__ import annotations
@@ -12,7 +13,24 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, Param, dag, task, task_group
 
+from basismonitor.airflow_dbt import transform_group
 from basismonitor.airflow_support import WAREHOUSE_POOL, on_failure, settings_for
+
+TRANSFORM_DOC = """
+**transform**: the dbt project through astronomer-cosmos (`ExecutionMode.WATCHER`).
+
+- `dbt_producer_watcher` runs the one `dbt build` (staging -> intermediate -> catalogue seeds ->
+  marts, with every data and unit test) with the run's edition and base period as dbt vars. It is
+  the only task that writes the warehouse (pool `warehouse_writer`). Its log has dbt's output.
+- `<model>.run` / `<model>.test` (and `<seed>.seed`) report, per dbt node, what that build did:
+  status, timing, compiled SQL (Rendered Template). They do not run dbt; their arrows are dbt's
+  lineage. They start when the build is done.
+- On failure the producer fails with the failing models/tests named and the node tasks are
+  `upstream_failed`. Fix the model or source, check with `basismonitor build`, then trigger the
+  refresh again (landed files are skipped). Do not clear the producer: a retried producer skips
+  and each node task then runs its own model (one at a time, through the pool) - slow.
+- Param `full_rebuild` adds `--full-refresh` (seeds and any incremental model rebuilt from scratch).
+"""
 
 RAW_TABLES = Asset(name="basismonitor_raw", uri="file:///basismonitor/warehouse/raw")
 MARTS = Asset(name="basismonitor_marts", uri="file:///basismonitor/warehouse/marts")
@@ -31,8 +49,19 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
         doc_md=doc,
         tags=["basismonitor"],
         params={
-            "edition": Param(None, type=["null", "integer"], description="the survey wave the compass shows (default: the last wave before the run)"),
-            "base_period": Param(None, type=["null", "integer"], description="development base period (default: dbt_project.yml)"),
+            "edition": Param(None, type=["null", "integer"], minimum=2008,
+                             description="the survey wave the compass shows (default: the last wave "
+                                         "before the run); an older wave rebuilds and republishes "
+                                         "that edition (backfill)"),
+            "base_period": Param(None, type=["null", "integer"], minimum=2008,
+                                 description="development base period (default: dbt_project.yml)"),
+            "reload_sources": Param([], type="array", items={"type": "string", "enum": list(sources)},
+                                    description="sources whose inbox files are landed again even "
+                                                "when the same bytes were loaded before (e.g. "
+                                                "after a connector fix); default none"),
+            "full_rebuild": Param(False, type="boolean",
+                                  description="dbt build --full-refresh: seeds and incremental "
+                                              "models rebuilt from scratch"),
         },
         default_args={"on_failure_callback": on_failure, "retries": 0},
     )
@@ -68,10 +97,11 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
                 from basismonitor.ingestion import load_file
 
                 settings = settings_for(params, logical_date)
+                reload = set((params or {}).get("reload_sources") or [])
                 results = []
                 for pending in delivery:
                     result = load_file(settings.warehouse, pending["source"], pending["period"],
-                                       Path(pending["path"]))
+                                       Path(pending["path"]), force=pending["source"] in reload)
                     print(f"{result.source} {result.period} {result.path}: {result.status} "
                           f"read {result.rows_read} landed {result.rows_landed} "
                           f"quarantined {result.rows_quarantined}")
@@ -89,19 +119,13 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
                 previous = loaded
             return previous
 
-        @task(pool=WAREHOUSE_POOL, outlets=[MARTS], trigger_rule="none_failed")
-        def transform(params=None, logical_date=None) -> None:
-            """dbt build: staging -> intermediate -> facts and compass marts, with dbt's data and unit tests."""
-            from basismonitor.pipeline import build
-
-            settings = settings_for(params, logical_date)
-            build(settings.warehouse, settings.edition, base_period=(params or {}).get("base_period"))
-
         @task
         def validate(params=None, logical_date=None) -> str | None:
             """Great Expectations gate on every mart: a failing critical expectation stops publication."""
+            from basismonitor.airflow_dbt import release_warehouse
             from basismonitor.pipeline import validate as gate
 
+            release_warehouse()  # dbt-duckdb's handle, when the build ran in this process
             settings = settings_for(params, logical_date)
             result = gate(settings.warehouse, settings.edition)
             return str(result.docs_dir) if result.docs_dir else None
@@ -119,12 +143,11 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
             return str(published.path)
 
         loaded = ingest_group()
-        built = transform()
+        built = transform_group(group_id="transform", doc_md=TRANSFORM_DOC, pool=WAREHOUSE_POOL,
+                                outlets=[MARTS])
         loaded >> built
         docs = validate()
         built >> docs
         publish(docs)
-
-
 
     return refresh()

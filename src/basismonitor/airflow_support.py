@@ -42,6 +42,41 @@ def edition_for(params: dict | None, logical_date: datetime | None) -> int:
     return Settings.from_env().edition
 
 
+class InvalidRunParams(ValueError):
+    """The run's params cannot give a valid edition (e.g. a base period not before the edition)."""
+
+
+def dbt_vars_for(params: dict | None, logical_date: datetime | None = None) -> dict:
+    """The dbt vars of a run: the edition as current_period, and base_period when given.
+
+    A base period must lie before the edition (the development compass compares the two); a
+    backfill of an edition at or before dbt_project.yml's base_period must name an earlier one.
+    """
+    params = params or {}
+    edition = edition_for(params, logical_date)
+    dbt_vars: dict = {"current_period": edition}
+    if params.get("base_period"):
+        dbt_vars["base_period"] = int(params["base_period"])
+    base = dbt_vars.get("base_period", default_base_period())
+    if base is not None and int(base) >= edition:
+        raise InvalidRunParams(
+            f"base_period {base} is not before edition {edition}: the development compass needs "
+            f"an earlier base; trigger with e.g. {{\"edition\": {edition}, \"base_period\": "
+            f"{edition - 4}}}")
+    return dbt_vars
+
+
+def default_base_period() -> int | None:
+    """dbt_project.yml's base_period var."""
+    import yaml
+
+    from basismonitor.config import DBT_PROJECT_DIR
+
+    spec = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8")) or {}
+    value = (spec.get("vars") or {}).get("base_period")
+    return int(value) if value is not None else None
+
+
 def settings_for(params: dict | None, logical_date: datetime | None = None) -> Settings:
     base = Settings.from_env()
     return Settings(
@@ -66,9 +101,14 @@ def _advice(error: BaseException | None) -> str:
     if name == "GateFailed":
         return ("the quality gate stopped publication: open the validation report, fix the source or the "
                 "model, then rerun the refresh; the previous edition is still published")
-    if name == "DbtFailed":
-        return ("a dbt model or test failed: run `basismonitor build` locally to see it, fix, then clear "
-                "the transform task")
+    if name in ("DbtFailed", "CosmosDbtRunError"):
+        return ("a dbt model or test failed (named above; the producer task's log has dbt's output): "
+                "reproduce it with `basismonitor build --edition <edition>`, fix the model or the source, "
+                "then trigger the refresh again (landed files are skipped). Do not clear the "
+                "producer task: a retried producer skips and each model task runs dbt on its own. "
+                "Nothing was published; the previous edition is untouched")
+    if name == "InvalidRunParams":
+        return "trigger the refresh again with corrected params (nothing was built or published)"
     if "lock" in text.lower():
         return "another process holds the DuckDB warehouse: wait for it (one writer at a time) and retry"
     return "see the task log; the previous published edition is untouched"
@@ -82,8 +122,11 @@ def failure_summary(context: dict) -> str:
     map_index = getattr(ti, "map_index", -1)
     run_id = context.get("run_id") or getattr(ti, "run_id", "?")
     where = f"{dag_id}.{task_id}" + (f"[{map_index}]" if map_index not in (None, -1) else "")
+    params = context.get("params") or {}
+    edition = params.get("edition") if hasattr(params, "get") else None
     lines = [
-        f"Basismonitor refresh failed at {where} (run {run_id})",
+        f"Basismonitor refresh failed at {where} (run {run_id}"
+        + (f", edition {edition}" if edition else "") + ")",
         f"what: {type(error).__name__ if error else 'unknown error'}: {error}",
         f"what to do: {_advice(error)}",
     ]
@@ -106,3 +149,28 @@ def failure_dir() -> Path:
     import os
 
     return Path(os.environ.get("BASISMONITOR_FAILURES", PROJECT_ROOT / "var" / "failures"))
+
+
+def local_airflow_env(root: Path, *, inbox: Path, warehouse: Path | None = None,
+                      exports: Path | None = None, base: dict | None = None) -> dict[str, str]:
+    """The environment of a local `airflow dags test` run kept under `root`: Airflow's home and
+    SQLite metadata DB in root/airflow, this repository's DAGs, no examples, no Cosmos telemetry,
+    and the run's warehouse (default root/warehouse.duckdb), exports, inbox and failure summaries.
+    Used by the Airflow tests and bench_refresh (`make run` sets the same in the Makefile)."""
+    import os
+
+    home = root / "airflow"
+    home.mkdir(parents=True, exist_ok=True)
+    return dict(
+        os.environ if base is None else base,
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(PROJECT_ROOT / "dags"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
+        AIRFLOW__COSMOS__ENABLE_TELEMETRY="False",
+        BASISMONITOR_WAREHOUSE=str(warehouse or root / "warehouse.duckdb"),
+        BASISMONITOR_EXPORTS=str(exports or root / "exports"),
+        BASISMONITOR_INBOX=str(inbox),
+        BASISMONITOR_FAILURES=str(root / "failures"),
+    )
+
