@@ -5,12 +5,9 @@ fixture), gets `airflow dags test basismonitor_refresh --conf '{"edition": 2016,
 2012}'`, twice. The old edition must be published to exports/2016, byte-identical the second time,
 and `exports/latest` must stay on the newer edition 2024.
 
-Two parts of this are not the DAG's to give (docs/AIRFLOW.md, "Backfill"):
-- the marts keep periods after the edition (fct_indicator_value holds every landed period), which
-  the gate refuses for an old edition (`period_not_after_edition`): a dbt change;
-- publish_edition points `latest` at whatever it published: a change in basismonitor.publish.
-Until both land, the tests that need a published backfill are expected to fail (strict xfail:
-they report XPASS, and fail, once the fixes are in, so the marker gets removed).
+An old edition shows what was known then: fct_indicator_value leaves out the periods after
+it (else the gate refuses them: `period_not_after_edition`), and publish keeps `latest` on the
+newest published edition.
 """
 
 from __future__ import annotations
@@ -25,34 +22,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from basismonitor.airflow_support import local_airflow_env
+
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).parent / "airflow")
 BACKFILL = {"edition": 2016, "base_period": 2012}
 
 pytestmark = pytest.mark.slow
 
-NEEDS_FIXES = pytest.mark.xfail(
-    strict=True,
-    reason="needs dbt to leave periods after the edition out of the marts (gate: "
-           "period_not_after_edition) and publish.py to keep `latest` on the newest edition",
-)
-
 
 def _env(root: Path, inbox: Path) -> dict[str, str]:
-    home = root / "airflow"
-    home.mkdir(parents=True, exist_ok=True)
-    return dict(
-        os.environ,
-        AIRFLOW_HOME=str(home),
-        AIRFLOW__CORE__DAGS_FOLDER=str(REPO / "dags"),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home}/airflow.db",
-        AIRFLOW__COSMOS__ENABLE_TELEMETRY="False",
-        BASISMONITOR_WAREHOUSE=str(root / "warehouse.duckdb"),
-        BASISMONITOR_EXPORTS=str(root / "exports"),
-        BASISMONITOR_INBOX=str(inbox),
-        BASISMONITOR_FAILURES=str(root / "failures"),
-    )
+    return local_airflow_env(root, inbox=inbox)
 
 
 def _dags_test(env: dict[str, str], conf: dict) -> subprocess.CompletedProcess:
@@ -97,7 +77,6 @@ def test_backfill_builds_the_requested_edition(backfill):
     assert _parquet(root / "exports" / "2024") == newer
 
 
-@NEEDS_FIXES
 def test_backfill_publishes_the_old_edition(backfill):
     root, _, first, first_files, _ = backfill
     assert first.returncode == 0, (first.stdout + first.stderr)[-4000:]
@@ -110,7 +89,6 @@ def test_backfill_publishes_the_old_edition(backfill):
     assert editions == [(2016,)]
 
 
-@NEEDS_FIXES
 def test_backfill_is_reproducible(backfill):
     root, _, first, first_files, second = backfill
     assert first.returncode == 0 and second is not None
@@ -118,7 +96,6 @@ def test_backfill_is_reproducible(backfill):
     assert first_files and _parquet(root / "exports" / "2016") == first_files
 
 
-@NEEDS_FIXES
 def test_backfill_leaves_latest_on_the_newer_edition(backfill):
     root, newer, first, _, _ = backfill
     assert first.returncode == 0

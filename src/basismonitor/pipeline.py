@@ -9,6 +9,7 @@ stage raises before publish, so the last published edition stays as it was.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,7 +71,8 @@ def publish(warehouse: Path, exports: Path, edition: int, *, docs_dir: Path | No
     from basismonitor.publish import publish_edition
 
     published = publish_edition(warehouse, exports, edition, validation_docs=docs_dir, progress=progress)
-    progress(f"published edition {edition} to {published.path} (exports/latest -> {edition})")
+    latest = os.readlink(Path(exports) / "latest") if (Path(exports) / "latest").is_symlink() else "-"
+    progress(f"published edition {edition} to {published.path} (exports/latest -> {latest})")
     return published
 
 

@@ -11,7 +11,8 @@ the previously published edition byte-identical:
    renameat2(RENAME_EXCHANGE)); the previous edition, now at the staging path, is removed.
    Where the kernel cannot exchange, the old folder is renamed aside first and _recover puts it
    back if the process dies between the two renames.
-4. `exports/latest` is a symlink replaced atomically.
+4. `exports/latest` is a symlink replaced atomically; it points at the newest edition, so a
+   backfill of an old edition leaves it where it is.
 
 What is published per edition (docs/QUALITY.md, "What a published edition holds"):
   <mart>.parquet       ZSTD, row groups of ROW_GROUP_SIZE rows, sorted by the mart's grain
@@ -445,10 +446,17 @@ def _move_into_place(staging: Path, target: Path, on_step: Callable[[str], None]
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def _point_latest(exports: Path, edition: str) -> None:
+def _point_latest(exports: Path, edition: int) -> bool:
+    """Point exports/latest at `edition` if it is the newest published edition (folders named by
+    a year); a backfill of an old edition leaves `latest` where it is. Returns whether it moved."""
+    newest = max((int(p.name) for p in exports.iterdir() if p.is_dir() and p.name.isdigit()),
+                 default=edition)
+    if edition < newest:
+        return False
     tmp = exports / f".latest-{uuid.uuid4().hex[:8]}"
-    os.symlink(edition, tmp)
+    os.symlink(str(edition), tmp)
     os.replace(tmp, exports / "latest")
+    return True
 
 
 # --- the stage ----------------------------------------------------------------------------------
@@ -488,7 +496,7 @@ def publish_edition(
             on_step("staged")
             target = exports / str(edition)
             _move_into_place(staging, target, on_step)
-            _point_latest(exports, str(edition))
+            _point_latest(exports, edition)
             _fsync(exports)
             on_step("published")
             return Published(edition=edition, path=target, files=files, manifest=manifest)

@@ -105,3 +105,19 @@ def test_a_failing_gate_publishes_nothing(refreshed, previous, tmp_path):
                                  progress=lambda _: None)
         pipeline.publish(broken, exports, refreshed.edition, docs_dir=gate.docs_dir)
     assert fingerprint(exports / str(refreshed.edition)) == before
+
+
+def test_latest_stays_on_the_newest_edition(tmp_path):
+    """A backfill publishes an old edition without moving `latest` off the newest one."""
+    from basismonitor.publish import _point_latest
+
+    exports = tmp_path / "exports"
+    (exports / "2020").mkdir(parents=True)
+    assert _point_latest(exports, 2020) and os.readlink(exports / "latest") == "2020"
+    (exports / "2024").mkdir()
+    assert _point_latest(exports, 2024) and os.readlink(exports / "latest") == "2024"
+    (exports / "2016").mkdir()
+    assert not _point_latest(exports, 2016)
+    assert os.readlink(exports / "latest") == "2024"
+    assert _point_latest(exports, 2024)  # republishing the newest keeps it there
+    assert visible(exports) == {"2016", "2020", "2024", "latest"}

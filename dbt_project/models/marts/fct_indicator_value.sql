@@ -59,6 +59,9 @@ final as (
         cast(harmonisation_method as varchar) as harmonisation_method,
         cast(load_ids as varchar[]) as load_ids
     from combined
+    -- an edition shows what was known at the time: a backfill of an old edition leaves out the
+    -- periods after it, which the warehouse holds for the newer editions
+    where period <= {{ var('current_period') }}
 
 )
 
