@@ -16,7 +16,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     DBT_PROFILES_DIR=/opt/basismonitor/dbt_project \
     BASISMONITOR_WAREHOUSE=/data/warehouse/basismonitor.duckdb \
     BASISMONITOR_EXPORTS=/data/exports \
-    BASISMONITOR_INBOX=/data/inbox
+    BASISMONITOR_INBOX=/data/inbox \
+    DO_NOT_TRACK=1
+# DO_NOT_TRACK: astronomer-cosmos sends no telemetry (its own [cosmos] enable_telemetry option is
+# not in Airflow's config description, which tests/deployment checks every AIRFLOW__ setting against)
 
 # tini reaps zombies and forwards signals (Celery warm shutdown, scheduler subprocesses).
 RUN apt-get update \
@@ -61,6 +64,11 @@ RUN mkdir -p /data/warehouse /data/exports /data/inbox \
     && chmod -R g+rwX /data /opt/airflow /opt/basismonitor/var
 
 USER airflow
+
+# The dbt graph the DAG shows (Cosmos LoadMode.DBT_MANIFEST): parsed once into the image, so the
+# first DAG parse in a container only reads dbt_project/target/cosmos/manifest.json
+# (basismonitor.airflow_dbt.ensure_manifest parses again only when dbt_project/ changed).
+RUN python -c "from basismonitor.airflow_dbt import ensure_manifest; ensure_manifest()"
 
 EXPOSE 8080
 
