@@ -51,11 +51,12 @@ def compare_frames(name: str, expected: pd.DataFrame, actual: pd.DataFrame, keys
         dup = frame.duplicated(keys, keep=False)
         if dup.any():
             raise MartsDiffer(f"{name}: {label} has duplicate keys, e.g.\n{frame[dup].head(4).to_string()}")
-    if len(expected) != len(actual):
-        merged = expected[keys].merge(actual[keys], on=keys, how="outer", indicator=True)
-        only = merged[merged["_merge"] != "both"].head(5)
+    merged = expected[keys].merge(actual[keys], on=keys, how="outer", indicator=True)
+    only = merged[merged["_merge"] != "both"]
+    if len(only):
         raise MartsDiffer(f"{name}: {expected_label} has {len(expected):,} rows, {actual_label} "
-                          f"{len(actual):,}; rows on one side only:\n{only.to_string()}")
+                          f"{len(actual):,}; {len(only):,} rows on one side only, e.g.:\n"
+                          f"{only.head(5).to_string()}")
     exp = expected.sort_values(keys, kind="stable").reset_index(drop=True)
     act = actual.sort_values(keys, kind="stable").reset_index(drop=True)
     key_diff = ~(exp[keys].astype(str).to_numpy() == act[keys].astype(str).to_numpy()).all(axis=1)

@@ -231,8 +231,11 @@ select
     c.city_value_source
 from catalogue.indicators as ind
 inner join crimes as c on c.crime_type = ind.item
-left join area_population as ap on not c.is_city and ap.period = c.period and ap.area_code = c.area_code
-left join city_population as cp on c.is_city and cp.period = c.period and cp.gemeente_code = c.gemeente_code
+-- null keys instead of `not c.is_city and ...`: an equi-join DuckDB hashes, not a nested loop
+left join area_population as ap
+    on ap.period = c.period and ap.area_code = case when not c.is_city then c.area_code end
+left join city_population as cp
+    on cp.period = c.period and cp.gemeente_code = case when c.is_city then c.gemeente_code end
 where ind.source_kind = 'registry' and ind.source = 'police';
 
 create or replace temp table registry_values as
@@ -254,26 +257,29 @@ from (select * from kwb_indicators union all by name select * from police_indica
 create or replace temp table activity_values as
 with
 ind as (select * from catalogue.indicators where source_kind = 'activity'),
-registrations as (
-    select programme, period, trim(area_code) as buurt_code, category, outcome,
-        cast(amount_granted as double) as amount_granted, _load_id as load_id
+-- registrations counted once per programme x period x buurt x category x outcome (millions of rows
+-- to a few hundred thousand) before they meet the indicators
+cells as (
+    select programme, period, trim(area_code) as buurt_code, category, outcome, count(*) as n,
+        sum(cast(amount_granted as double)) as amount_granted, list_distinct(list(_load_id)) as load_ids
     from raw.activity_registrations
+    group by all
 ),
-programme_years as (select distinct programme, period from registrations),
+programme_years as (select distinct programme, period from cells),
 located as (
-    select r.*, b.gemeente_code, b.area_code
-    from registrations as r
-    inner join editions as e on r.period between e.valid_from and e.valid_to
-    inner join buurten as b on b.edition = e.edition and b.buurt_code = r.buurt_code
+    select c.*, b.gemeente_code, b.area_code
+    from cells as c
+    inner join editions as e on c.period between e.valid_from and e.valid_to
+    inner join buurten as b on b.edition = e.edition and b.buurt_code = c.buurt_code
 ),
 counted as (
     select
         ind.indicator_code, l.period, l.gemeente_code, l.area_code,
-        count(*) filter (where ind.numerator is null or l.category = ind.numerator) as n_registrations,
-        count(*) filter (where list_contains(string_split(ind.answer_codes, '|'), l.outcome)) as n_outcome,
-        count(*) filter (where list_contains(string_split(ind.denominator, '|'), l.outcome)) as n_outcome_base,
+        coalesce(sum(l.n) filter (where ind.numerator is null or l.category = ind.numerator), 0) as n_registrations,
+        coalesce(sum(l.n) filter (where list_contains(string_split(ind.answer_codes, '|'), l.outcome)), 0) as n_outcome,
+        coalesce(sum(l.n) filter (where list_contains(string_split(ind.denominator, '|'), l.outcome)), 0) as n_outcome_base,
         sum(l.amount_granted) as amount_granted,
-        list_distinct(list(l.load_id)) as load_ids
+        list_distinct(flatten(list(l.load_ids))) as load_ids
     from ind
     inner join located as l on l.programme = ind.item
     group by grouping sets (
@@ -396,9 +402,28 @@ contributions as (
     left join old_population as op on op.period = v.period and op.area_code = v.area_code
     where not v.is_city
 ),
+-- current-edition figures map onto their own area alone (identity, share 1): no window, no group by
+native as (
+    select
+        indicator_code, period, (select edition from current_edition) as edition, gemeente_code,
+        to_area_code as area_code, false as is_city,
+        share * numerator as numerator,
+        share * denominator as denominator,
+        case when kind = 'registry_count' then share * value else (mass / mass) * value end as value,
+        cast(n as bigint) as n,
+        share * weighted_n as weighted_n,
+        sqrt((mass / mass) * (mass / mass) * se * se) as se,
+        (mass / mass) * contrast as contrast,
+        sqrt((mass / mass) * (mass / mass) * contrast_se * contrast_se) as contrast_se,
+        suppression_reason, city_value_source, list_distinct(load_ids) as load_ids,
+        true as is_native, method as harmonisation_method
+    from contributions
+    where method = 'identity' and edition = (select edition from current_edition)
+),
 weighted as (
     select *, mass / sum(mass) over (partition by indicator_code, period, to_area_code) as a
     from contributions
+    where not (method = 'identity' and edition = (select edition from current_edition))
 ),
 areas as (
     select
@@ -426,6 +451,8 @@ areas as (
         string_agg(distinct method, '; ') as harmonisation_method
     from weighted
     group by indicator_code, period, to_area_code
+    union all by name
+    select * from native
 ),
 combined as (
     select
