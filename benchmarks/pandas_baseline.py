@@ -49,6 +49,15 @@ def _distinct(values) -> list:
     return list(dict.fromkeys(v for v in values if v is not None and v == v))
 
 
+def group_lists(frame: pd.DataFrame, keys: list[str], col: str) -> pd.Series:
+    """Per group the distinct non-null values of col (a scalar or list column) as a list."""
+    part = frame[keys + [col]]
+    if part[col].map(lambda x: isinstance(x, list | tuple | np.ndarray)).any():
+        part = part.explode(col)
+    part = part.dropna(subset=[col]).drop_duplicates()
+    return part.groupby(keys, sort=False)[col].agg(list)
+
+
 def read_inputs(con) -> dict[str, pd.DataFrame]:
     q = lambda sql: con.sql(sql).df()  # noqa: E731
     return {
@@ -199,9 +208,11 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
     rolled = []
     for keys, is_city in ((["period", "edition", "gemeente_code", "compass_area_code", "crime_type"], False),
                           (["period", "edition", "gemeente_code", "crime_type"], True)):
-        g = by_buurt.groupby(keys, as_index=False).agg(
-            crimes=("crimes", lambda s: s.sum(min_count=1)), n_block=("block", "sum"),
-            missing_reason=("block_reason", "min"), load_ids=("load_id", _distinct))
+        grouped = by_buurt.groupby(keys)
+        g = grouped.agg(n_block=("block", "sum"), missing_reason=("block_reason", "min"))
+        g["crimes"] = grouped["crimes"].sum(min_count=1)
+        g["load_ids"] = group_lists(by_buurt, keys, "load_id")
+        g = g.reset_index()
         g["crimes"] = g["crimes"].where(g["n_block"] == 0)
         g["area_code"] = g["compass_area_code"] if not is_city else g["gemeente_code"]
         g["is_city"] = is_city
@@ -260,9 +271,12 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
             is_reg=rows["category"] == i["numerator"] if isinstance(i["numerator"], str) else True,
             is_out=rows["outcome"].isin(codes), is_base=rows["outcome"].isin(base))
         for keys, is_city in ((["period", "gemeente_code", "area_code"], False), (["period", "gemeente_code"], True)):
-            g = rows.groupby(keys, as_index=False).agg(
-                n_registrations=("is_reg", "sum"), n_outcome=("is_out", "sum"), n_outcome_base=("is_base", "sum"),
-                amount_granted=("amount_granted", lambda s: s.sum(min_count=1)), load_ids=("load_id", _distinct))
+            grouped = rows.groupby(keys)
+            g = grouped.agg(n_registrations=("is_reg", "sum"), n_outcome=("is_out", "sum"),
+                            n_outcome_base=("is_base", "sum"))
+            g["amount_granted"] = grouped["amount_granted"].sum(min_count=1)
+            g["load_ids"] = group_lists(rows, keys, "load_id")
+            g = g.reset_index()
             if is_city:
                 g["area_code"] = g["gemeente_code"]
             g["is_city"] = is_city
@@ -343,17 +357,22 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
     c["ac"] = c["a"] * c["contrast"]
     c["acse2"] = c["a"] ** 2 * c["contrast_se"] ** 2
     c["is_identity"] = c["method"] == "identity"
-    g = c.groupby(["indicator_code", "period", "to_area_code"], as_index=False, sort=False)
-    h = g.agg(gemeente_code=("gemeente_code", "first"), numerator=("sn", lambda s: s.sum(min_count=1)),
-              denominator=("sd", lambda s: s.sum(min_count=1)), sv=("sv", lambda s: s.sum(min_count=1)),
-              av=("av", lambda s: s.sum(min_count=1)), kind=("kind", "first"),
-              n=("n", lambda s: s.sum(min_count=1)), weighted_n=("swn", lambda s: s.sum(min_count=1)),
-              ase2=("ase2", lambda s: s.sum(min_count=1)), contrast=("ac", lambda s: s.sum(min_count=1)),
-              acse2=("acse2", lambda s: s.sum(min_count=1)), n_rows=("kind", "size"),
-              n_suppressed=("suppression_reason", "count"), min_reason=("suppression_reason", "min"),
-              city_value_source=("city_value_source", "first"), load_ids=("load_ids", _load_ids),
-              is_native=("is_identity", "all"),
-              harmonisation_method=("method", lambda s: "; ".join(sorted(set(s)))))
+    keys = ["indicator_code", "period", "to_area_code"]
+    g = c.groupby(keys, sort=False)
+    h = g[["sn", "sd", "sv", "av", "n", "swn", "ase2", "ac", "acse2"]].sum(min_count=1).rename(
+        columns={"sn": "numerator", "sd": "denominator", "swn": "weighted_n", "ac": "contrast"})
+    h = h.join(g[["gemeente_code", "kind", "city_value_source"]].first())
+    h = h.join(g.agg(n_rows=("kind", "size"), n_suppressed=("suppression_reason", "count"),
+                     min_reason=("suppression_reason", "min"), is_native=("is_identity", "all"),
+                     n_methods=("method", "nunique"), harmonisation_method=("method", "first")))
+    mixed = h["n_methods"] > 1
+    if mixed.any():  # string_agg(distinct method, '; ')
+        methods = c.merge(h[mixed].reset_index()[keys], on=keys).groupby(keys)["method"].agg(
+            lambda m: "; ".join(sorted(set(m))))
+        h.loc[methods.index, "harmonisation_method"] = methods
+    h["load_ids"] = group_lists(c, keys, "load_ids")
+    h["load_ids"] = [x if isinstance(x, list) else [] for x in h["load_ids"]]
+    h = h.drop(columns="n_methods").reset_index()
     h = h.rename(columns={"to_area_code": "area_code"})
     h["value"] = np.where(h["kind"] == "registry_count", h["sv"], h["av"])
     h["se"] = np.sqrt(h["ase2"])
