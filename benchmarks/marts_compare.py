@@ -106,3 +106,34 @@ def compare_marts(expected: dict[str, pd.DataFrame], actual: dict[str, pd.DataFr
     return {name: compare_frames(name, expected[name], actual[name], keys,
                                  expected_label=expected_label, actual_label=actual_label)
             for name, keys in MARTS.items()}
+
+
+def main(argv=None) -> int:
+    """Compare the marts of two warehouses (e.g. before and after a change to the dbt models)."""
+    import argparse
+
+    import duckdb
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("expected", help="DuckDB file")
+    parser.add_argument("actual", help="DuckDB file")
+    parser.add_argument("--expected-schema", default="marts")
+    parser.add_argument("--actual-schema", default="marts")
+    args = parser.parse_args(argv)
+    marts = []
+    for path, schema in ((args.expected, args.expected_schema), (args.actual, args.actual_schema)):
+        with duckdb.connect(path, read_only=True) as con:
+            marts.append(read_marts(con, schema))
+    try:
+        rows = compare_marts(*marts, expected_label=args.expected, actual_label=args.actual)
+    except MartsDiffer as exc:
+        print(f"DIFFERENT: {exc}")
+        return 1
+    print("same numbers: " + ", ".join(f"{m} {n:,} rows" for m, n in rows.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main())
