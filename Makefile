@@ -16,7 +16,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN := sqlite:///$(CURDIR)/var/airflow/airflow.db
 export BASISMONITOR_INBOX ?= $(CURDIR)/inbox
 
-.PHONY: venv run test airflow lint demo clean bench
+.PHONY: venv run test airflow lint demo clean bench bench-marts bench-marts-national
 
 venv: $(STAMP)
 
@@ -42,6 +42,16 @@ lint: $(STAMP)
 
 airflow: $(STAMP)
 	PATH=$(BIN):$$PATH scripts/airflow_standalone.sh
+
+# dbt against hand-written SQL and pandas on the compass marts (BENCHMARKS.md, issues 5 and 9)
+bench-marts: $(STAMP)
+	$(BIN)/python benchmarks/bench_marts.py --scale small --runs 3
+
+# generates and ingests the national inbox first (long); to reuse one, e.g.
+#   make bench-marts-national MARTS_NATIONAL="--ingested /path/after-build.duckdb --built"
+MARTS_NATIONAL ?= --scale national
+bench-marts-national: $(STAMP)
+	$(BIN)/python benchmarks/bench_marts.py $(MARTS_NATIONAL) --runs 3 --no-full --no-build --timeout 1800
 
 clean:
 	rm -rf var exports warehouse/*.duckdb warehouse/*.wal dbt_project/target

@@ -215,14 +215,15 @@ police_indicators as (
     from indicators
     inner join crimes_rolled_up_or_published as crimes
         on crimes.crime_type = indicators.item
+    -- a compass area's population for its rows, the city's for the city rows: the key that does
+    -- not apply is null, so both stay equi-joins DuckDB hashes (as `not crimes.is_city and ...`
+    -- they were nested-loop joins: ~80 s of a national build)
     left join population
-        on not crimes.is_city
-        and population.period = crimes.period
-        and population.area_code = crimes.area_code
+        on population.period = crimes.period
+        and population.area_code = case when not crimes.is_city then crimes.area_code end
     left join city_population
-        on crimes.is_city
-        and city_population.period = crimes.period
-        and city_population.gemeente_code = crimes.gemeente_code
+        on city_population.period = crimes.period
+        and city_population.gemeente_code = case when crimes.is_city then crimes.gemeente_code end
     where indicators.source = 'police'
 
 ),
