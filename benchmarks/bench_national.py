@@ -23,6 +23,11 @@
 Machine info from _common.machine; medians over the runs; everything to the JSON `--out` file
 (default: var/bench_national_<scale>.json in the repository, which git ignores). The national inbox is made by
 `basismonitor demo --scale national` (or pass a generated one with --inbox; it is only read).
+
+    .venv/bin/python benchmarks/bench_national.py --report result.json [--top 10]
+
+prints where the time went from a result file: per stage, the slowest dbt nodes, the slowest
+ingested files, the publish split (exports, pages) and the adding-a-wave runs.
 """
 
 from __future__ import annotations
@@ -356,6 +361,81 @@ def summarise(runs: list[dict], stages: list[str]) -> dict:
     return med
 
 
+def report(path: Path, top: int) -> None:
+    """Where the time went, from a result file of this script."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    print(f"{path}: {doc['machine']}; scale {doc['scale']}; started {doc['started']}; "
+          f"{doc.get('load_start', '')} .. {doc.get('load_end', '')}")
+    print(f"command: {doc.get('command', '')}")
+    refresh = doc.get("refresh")
+    if refresh:
+        runs, med = refresh["runs"], refresh["median"]
+        print(f"\n(a) full refresh, {len(runs)} run(s); median per stage:")
+        for stage in doc["stages"]:
+            m = med[stage]
+            print(f"  {stage:<9} {m['seconds']:8.1f} s  peak {m['peak_mib']:7.0f} MiB  runs "
+                  + ", ".join(f"{x:.1f}" for x in m["runs"]))
+        print(f"  total     {med['total_seconds']:8.1f} s  peak {med['peak_mib']:7.0f} MiB")
+        last = runs[-1]["stages"]
+        if "ingest" in last:
+            files = sorted(last["ingest"]["files"], key=lambda f: -f["seconds"])
+            total = sum(f["seconds"] for f in files)
+            by_source: dict[str, float] = {}
+            for f in files:
+                by_source[f["source"]] = by_source.get(f["source"], 0.0) + f["seconds"]
+            print(f"\n  ingest, last run: {len(files)} files, {total:.1f} s; per source: "
+                  + ", ".join(f"{k} {v:.1f}" for k, v in
+                              sorted(by_source.items(), key=lambda kv: -kv[1])))
+            for f in files[:top]:
+                print(f"    {f['seconds']:7.1f} s  {f['source']}/{f['period']}/{f['file']}")
+        if "build" in last:
+            nodes = last["build"]["nodes"]
+            models = sum(n["seconds"] for n in nodes if n["node"].startswith("model."))
+            tests = sum(n["seconds"] for n in nodes if not n["node"].startswith("model."))
+            print(f"\n  dbt build, last run: {len(nodes)} nodes; models {models:.1f} s, seeds,"
+                  f" tests and unit tests {tests:.1f} s (summed over 2 threads)")
+            for n in nodes[:top]:
+                print(f"    {n['seconds']:7.1f} s  {n['node']}")
+        if "publish" in last:
+            pub = last["publish"]
+            print(f"\n  publish, last run: {pub['seconds']:.1f} s"
+                  + (" (stopped at the timeout)" if pub.get("timed_out") else "")
+                  + f"; exports done after {pub.get('exports_seconds')} s")
+            sub = pub.get("site_subset")
+            if sub and "error" not in sub:
+                print(f"    compass pages: load and set-up {sub['load_and_setup_seconds']:.1f} s, "
+                      f"{sub['seconds_per_area']:.2f} s per area over {sub['areas_built']} areas; "
+                      f"{sub['areas_total']} areas -> ~{sub['extrapolated_site_seconds']:.0f} s")
+            elif sub:
+                print(f"    compass pages: subset failed: {sub['error'][-300:]}")
+    wave = doc.get("add_wave")
+    if wave:
+        med = wave["median"]
+        print(f"\n(b) adding wave {wave['last_wave']}, {len(wave['runs'])} run(s); base "
+              + ", ".join(f"{k} {v['seconds']:.1f} s" for k, v in wave["base"].items()))
+        for i, r in enumerate(wave["runs"], 1):
+            print(f"  run {i}: land {r['land_wave']['seconds']:.1f} s; incremental build "
+                  f"{r['incremental_build']['seconds']:.1f} s (peak "
+                  f"{r['incremental_build']['peak_mib']:.0f} MiB); full refresh "
+                  f"{r['full_refresh_build']['seconds']:.1f} s (peak "
+                  f"{r['full_refresh_build']['peak_mib']:.0f} MiB); ratio {r['ratio']:.1%}; "
+                  f"identical {r['identical']}")
+        print(f"  median: land {med['land_wave']:.1f} s; incremental {med['incremental_build']:.1f}"
+              f" s; full {med['full_refresh_build']:.1f} s; ratio {med['ratio']:.1%}")
+        r = wave["runs"][-1]
+        inc = {n["node"]: n["seconds"] for n in r["incremental_build"]["nodes"]}
+        full = {n["node"]: n["seconds"] for n in r["full_refresh_build"]["nodes"]}
+        print("  slowest nodes of the incremental build (full refresh beside):")
+        for node, sec in sorted(inc.items(), key=lambda kv: -kv[1])[:top]:
+            print(f"    {sec:7.1f} s  (full {full.get(node, float('nan')):7.1f} s)  {node}")
+        for name in ("model.basismonitor.int_respondents_weighted",
+                     "model.basismonitor.int_survey_estimates",
+                     "model.basismonitor.int_survey_wave_inputs"):
+            print(f"    {inc.get(name, float('nan')):7.1f} s  (full {full.get(name, float('nan')):7.1f}"
+                  f" s)  {name}")
+        print(f"  survey rows written per run (built_at -> rows): {r['survey_rows_per_run']}")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -370,8 +450,14 @@ def main(argv=None) -> int:
     parser.add_argument("--site-areas", type=int, default=0,
                         help="time the compass pages of this many areas (default 50 on a timeout)")
     parser.add_argument("--workdir", type=Path, help="work folder (default: a temporary one, removed)")
-    parser.add_argument("--out", type=Path, help="JSON result (default: <workdir>/bench_national.json)")
+    parser.add_argument("--out", type=Path,
+                        help="JSON result (default: var/bench_national_<scale>.json)")
+    parser.add_argument("--report", type=Path, help="print where the time went from a result file")
+    parser.add_argument("--top", type=int, default=10, help="--report: how many nodes and files")
     args = parser.parse_args(argv)
+    if args.report:
+        report(args.report, args.top)
+        return 0
     stages = [s for s in args.stages.split(",") if s]
     unknown = set(stages) - set(STAGES)
     if unknown:
