@@ -11,8 +11,9 @@
     node (from dbt's results) and per ingested file (time between the ingestion's per-file
     lines). Publish writes the exports and then one compass page per area; when it runs longer
     than `--publish-timeout` it is stopped, the time to the end of the exports is reported, and
-    the pages are timed on the first `--site-areas` areas of the staged exports (set-up and
-    seconds per area, extrapolated to all areas).
+    the pages written so far are counted and the pages are timed on the first `--site-areas`
+    areas of the staged exports (set-up and seconds per area, extrapolated to all areas; stopped
+    after `--publish-timeout` seconds too).
 (b) Adding a wave, `--wave-runs` times: a warehouse with every wave but the last ingested and
     built (made once, not timed in the ratio), then per run on a copy: land the last wave
     (ingest), then on two copies of that warehouse, one after the other: `dbt build` incremental
@@ -175,14 +176,22 @@ def exports_seconds(progress: list[tuple[float, str]]) -> float | None:
     return done[-1] if done else None
 
 
-def site_subset(exports: Path, k: int, log: Path | None) -> dict | None:
+def pages_written(exports: Path) -> int:
+    """Compass pages a stopped publish had written (in its staged edition's site folder)."""
+    return sum(1 for _ in exports.glob(".staging-*/.site-*/area/*.html"))
+
+
+def site_subset(exports: Path, k: int, log: Path | None, timeout: float | None) -> dict | None:
     staged = sorted(exports.glob(".staging-*"), key=lambda p: p.stat().st_mtime)
     editions = [p for p in exports.iterdir() if p.name == str(EDITION)] if exports.exists() else []
     edition_dir = staged[-1] if staged else (editions[0] if editions else None)
     if edition_dir is None:
         return None
-    done = subprocess.run([sys.executable, "-c", SITE_SUBSET, str(edition_dir), str(k)],
-                          capture_output=True, text=True)
+    try:
+        done = subprocess.run([sys.executable, "-c", SITE_SUBSET, str(edition_dir), str(k)],
+                              capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"error": f"load, set-up and {k} pages took longer than {timeout} s"}
     if log:
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(done.stdout + done.stderr)
@@ -213,8 +222,11 @@ def refresh_run(inbox: Path, work: Path, stages: list[str], args) -> dict:
         if stage == "publish":
             entry["timed_out"] = r["timed_out"]
             entry["exports_seconds"] = exports_seconds(r["progress"])
+            if r["timed_out"]:
+                entry["pages_written"] = pages_written(work / "exports")
             if r["timed_out"] or args.site_areas:
-                entry["site_subset"] = site_subset(work / "exports", args.site_areas or 50, log)
+                entry["site_subset"] = site_subset(work / "exports", args.site_areas or 50, log,
+                                                   args.publish_timeout)
         run["stages"][stage] = entry
         print(f"  {stage}: {r['seconds']:.1f} s, peak {r['peak_mib']:.0f} MiB"
               + (" (stopped at the timeout)" if r["timed_out"] else ""), flush=True)
@@ -400,7 +412,9 @@ def report(path: Path, top: int) -> None:
             pub = last["publish"]
             print(f"\n  publish, last run: {pub['seconds']:.1f} s"
                   + (" (stopped at the timeout)" if pub.get("timed_out") else "")
-                  + f"; exports done after {pub.get('exports_seconds')} s")
+                  + f"; exports done after {pub.get('exports_seconds')} s"
+                  + (f"; {pub['pages_written']} compass pages written by then"
+                     if "pages_written" in pub else ""))
             sub = pub.get("site_subset")
             if sub and "error" not in sub:
                 print(f"    compass pages: load and set-up {sub['load_and_setup_seconds']:.1f} s, "
