@@ -297,7 +297,16 @@ def differences(a: Path, b: Path, *, tol: float = TOLERANCE) -> dict[str, str]:
             f" select count(*) from x join y using (_rn) where not ({' and '.join(same)})"
         ).fetchone()[0]
         if bad:
-            out[table] = f"{bad} of {na} rows differ beyond {tol}"
+            names = others + floats
+            per_column = con.execute(
+                f"with x as (select {select}, row_number() over (order by {order}) as _rn"
+                f" from wa.{table}), y as (select {select}, row_number() over (order by {order})"
+                f" as _rn from wb.{table}) select "
+                + ", ".join(f"count(*) filter (where not ({c}))" for c in same)
+                + " from x join y using (_rn)"
+            ).fetchone()
+            columns_off = {n: k for n, k in zip(names, per_column, strict=True) if k}
+            out[table] = f"{bad} of {na} rows differ beyond {tol}: {columns_off}"
     con.close()
     return out
 
@@ -312,15 +321,25 @@ def survey_rows_built(warehouse: Path) -> dict[str, dict[int, int]]:
             for t in ("int_respondents_weighted", "int_survey_estimates")}
 
 
-def wave_runs(inbox: Path, work: Path, runs: int) -> dict:
-    partial, last = without_last_wave(inbox, work / "inbox-without-last-wave")
+def wave_runs(inbox: Path, work: Path, runs: int, *, reuse_base: bool = False,
+              keep: bool = False) -> dict:
+    partial = work / "inbox-without-last-wave"
+    if reuse_base and partial.exists():
+        last = max(int(p.name) for p in (inbox / "survey").iterdir() if p.name.isdigit())
+    else:
+        partial, last = without_last_wave(inbox, partial)
     base = work / "base" / "warehouse" / "basismonitor.duckdb"
     log = work / "wave.log"
-    print(f"(b) base warehouse: waves before {last}", flush=True)
-    made = {s: run_stage(s, base, partial, work / "base", log=log) for s in ("ingest", "build")}
+    if base.exists() and reuse_base:
+        print(f"(b) base warehouse: reusing {base}", flush=True)
+        made = {}
+    else:
+        print(f"(b) base warehouse: waves before {last}", flush=True)
+        made = {s: run_stage(s, base, partial, work / "base", log=log) for s in ("ingest", "build")}
+        print("  base: " + ", ".join(f"{s} {r['seconds']:.1f} s" for s, r in made.items()),
+              flush=True)
     out = {"last_wave": last, "base": {s: {"seconds": r["seconds"], "peak_mib": r["peak_mib"]}
                                        for s, r in made.items()}, "runs": []}
-    print("  base: " + ", ".join(f"{s} {r['seconds']:.1f} s" for s, r in made.items()), flush=True)
     for i in range(runs):
         run_dir = work / f"wave-run{i + 1}"
         landed = copy_warehouse(base, run_dir / "incremental")
@@ -348,7 +367,8 @@ def wave_runs(inbox: Path, work: Path, runs: int) -> dict:
               f"{incr['seconds']:.1f} s, full refresh {fully['seconds']:.1f} s, ratio "
               f"{entry['ratio']:.1%}; identical: {entry['identical']}"
               + ("" if not diff else f" {diff}"), flush=True)
-        shutil.rmtree(run_dir, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(run_dir, ignore_errors=True)
     out["median"] = {
         "land_wave": statistics.median(r["land_wave"]["seconds"] for r in out["runs"]),
         "incremental_build": statistics.median(r["incremental_build"]["seconds"] for r in out["runs"]),
@@ -426,7 +446,8 @@ def report(path: Path, top: int) -> None:
     if wave:
         med = wave["median"]
         print(f"\n(b) adding wave {wave['last_wave']}, {len(wave['runs'])} run(s); base "
-              + ", ".join(f"{k} {v['seconds']:.1f} s" for k, v in wave["base"].items()))
+              + (", ".join(f"{k} {v['seconds']:.1f} s" for k, v in wave["base"].items())
+                 or "reused"))
         for i, r in enumerate(wave["runs"], 1):
             print(f"  run {i}: land {r['land_wave']['seconds']:.1f} s; incremental build "
                   f"{r['incremental_build']['seconds']:.1f} s (peak "
@@ -466,6 +487,11 @@ def main(argv=None) -> int:
     parser.add_argument("--workdir", type=Path, help="work folder (default: a temporary one, removed)")
     parser.add_argument("--out", type=Path,
                         help="JSON result (default: var/bench_national_<scale>.json)")
+    parser.add_argument("--reuse-base", action="store_true",
+                        help="(b): reuse <workdir>/wave/base from an earlier run (its build is "
+                             "then not timed again)")
+    parser.add_argument("--keep-wave-warehouses", action="store_true",
+                        help="(b): keep each run's incremental and full warehouses in the workdir")
     parser.add_argument("--report", type=Path, help="print where the time went from a result file")
     parser.add_argument("--top", type=int, default=10, help="--report: how many nodes and files")
     args = parser.parse_args(argv)
@@ -514,7 +540,9 @@ def main(argv=None) -> int:
                   f"(targets: <= 900 s and <= 8192 MiB at national scale)", flush=True)
         if args.wave_runs:
             print(f"(b) adding a wave, {args.wave_runs} runs", flush=True)
-            result["add_wave"] = wave_runs(inbox, work / "wave", args.wave_runs)
+            result["add_wave"] = wave_runs(inbox, work / "wave", args.wave_runs,
+                                           reuse_base=args.reuse_base,
+                                           keep=args.keep_wave_warehouses)
             med = result["add_wave"]["median"]
             print(f"(b) median: land the wave {med['land_wave']:.1f} s; build incremental "
                   f"{med['incremental_build']:.1f} s against full refresh "
