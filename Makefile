@@ -16,7 +16,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN := sqlite:///$(CURDIR)/var/airflow/airflow.db
 export BASISMONITOR_INBOX ?= $(CURDIR)/inbox
 
-.PHONY: venv run test airflow lint demo clean bench bench-marts bench-marts-national
+.PHONY: venv run test airflow lint demo clean bench bench-national bench-marts bench-marts-national
 
 venv: $(STAMP)
 
@@ -55,3 +55,18 @@ bench-marts-national: $(STAMP)
 
 clean:
 	rm -rf var exports warehouse/*.duckdb warehouse/*.wal dbt_project/target
+
+# Issue 9: `make bench` (small municipality, minutes) and `make bench-national` (hours: generates
+# the national inbox into $(NATIONAL_INBOX) first when it is absent). Results in var/bench/.
+NATIONAL_INBOX ?= $(CURDIR)/var/national-inbox
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_marts.py --scale small --runs 3
+	$(BIN)/python benchmarks/bench_national.py --scale small --runs 3 --wave-runs 3
+	PATH=$(BIN):$$PATH $(BIN)/python benchmarks/bench_refresh.py --scale small --runs 3
+
+bench-national: $(STAMP)
+	test -d $(NATIONAL_INBOX) || $(BIN)/basismonitor demo --scale national --inbox $(NATIONAL_INBOX)
+	$(BIN)/python benchmarks/bench_national.py --scale national --inbox $(NATIONAL_INBOX) --runs 3 \
+	  --stages ingest,build,validate,publish --wave-runs 3 --publish-timeout 600 --site-areas 30
+	$(BIN)/python benchmarks/bench_marts.py --inbox $(NATIONAL_INBOX) --runs 3 --no-full --timeout 1800

@@ -39,14 +39,18 @@ def ingest(warehouse: Path, inbox: Path, *, progress: Progress = print) -> list:
 
 
 def build(warehouse: Path, edition: int, *, base_period: int | None = None, progress: Progress = print,
-          select: str | None = None) -> list[dict]:
+          select: str | None = None, full_refresh: bool = False) -> list[dict]:
+    """`dbt build`. The survey models are incremental per wave (only new or changed waves are
+    computed); full_refresh passes dbt's --full-refresh: every incremental model is rebuilt."""
     from basismonitor.dbt import run_dbt
 
     vars_ = {"current_period": edition}
     if base_period is not None:
         vars_["base_period"] = base_period
     args = ["--select", select] if select else []
-    progress(f"dbt build on {warehouse} (edition {edition})")
+    if full_refresh:
+        args.append("--full-refresh")
+    progress(f"dbt build on {warehouse} (edition {edition}{', full refresh' if full_refresh else ''})")
     return run_dbt("build", warehouse, args=args, vars=vars_)
 
 
@@ -77,8 +81,8 @@ def publish(warehouse: Path, exports: Path, edition: int, *, docs_dir: Path | No
 
 
 def refresh(settings: Settings, *, edition: int | None = None, base_period: int | None = None,
-            progress: Progress = print) -> StageTimes:
-    """All stages in this process; returns the wall time per stage."""
+            progress: Progress = print, full_refresh: bool = False) -> StageTimes:
+    """All stages in this process; returns the wall time per stage. full_refresh: see build."""
     edition = edition or settings.edition
     times = StageTimes()
 
@@ -90,7 +94,8 @@ def refresh(settings: Settings, *, edition: int | None = None, base_period: int 
         return out
 
     timed("ingest", ingest, settings.warehouse, settings.inbox, progress=progress)
-    timed("build", build, settings.warehouse, edition, base_period=base_period, progress=progress)
+    timed("build", build, settings.warehouse, edition, base_period=base_period, progress=progress,
+          full_refresh=full_refresh)
     gate = timed("validate", validate, settings.warehouse, edition, progress=progress)
     timed("publish", publish, settings.warehouse, settings.exports, edition, docs_dir=gate.docs_dir,
           progress=progress)
@@ -119,9 +124,18 @@ def _common(parser: argparse.ArgumentParser, *, inbox=False, exports=False) -> N
         parser.add_argument("--exports", help="export root (default: $BASISMONITOR_EXPORTS or exports/)")
 
 
+def _full_refresh(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--full-refresh", action="store_true",
+        help="rebuild the incremental models from scratch (dbt --full-refresh); by default the survey "
+             "weights and estimates are computed only for waves that are new or whose inputs changed",
+    )
+
+
 def _run_build(args) -> int:
     s = _settings(args)
-    build(s.warehouse, s.edition, base_period=args.base_period, select=args.select)
+    build(s.warehouse, s.edition, base_period=args.base_period, select=args.select,
+          full_refresh=args.full_refresh)
     return 0
 
 
@@ -140,7 +154,7 @@ def _run_publish(args) -> int:
 
 def _run_refresh(args) -> int:
     s = _settings(args)
-    refresh(s, base_period=args.base_period)
+    refresh(s, base_period=args.base_period, full_refresh=args.full_refresh)
     print(f"warehouse: {s.warehouse}  (open: duckdb {s.warehouse} -readonly)")
     print(f"exports:   {s.exports / str(s.edition)}")
     return 0
@@ -151,6 +165,7 @@ def register(subparsers) -> None:
     _common(p)
     p.add_argument("--base-period", type=int, help="development compass base period (default in dbt_project.yml)")
     p.add_argument("--select", help="dbt node selection (default: everything)")
+    _full_refresh(p)
     p.set_defaults(func=_run_build)
 
     p = subparsers.add_parser("validate", help="run the Great Expectations gate on the marts")
@@ -164,4 +179,5 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("refresh", help="ingest -> build -> validate -> publish in this process")
     _common(p, inbox=True, exports=True)
     p.add_argument("--base-period", type=int, help="development compass base period")
+    _full_refresh(p)
     p.set_defaults(func=_run_refresh)

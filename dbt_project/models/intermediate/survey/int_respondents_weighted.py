@@ -7,6 +7,11 @@ category "onbekend" gets their base-weight total as target and the known categor
 rest in register proportions. Non-convergence, trimmed weights and margin categories without
 respondents are reported per area and wave (columns below, summarised in int_weighting_report),
 never silently. The method lives in basismonitor.stats (one implementation for dbt and the CLI).
+
+Incremental per wave: each wave's strata are raked on their own, so a run computes only the waves
+that are new or whose inputs changed (int_survey_wave_inputs' fingerprint differs from the one
+stored with the wave's rows); the pre-hook delete_stale_waves deletes the old rows of those waves
+and of waves that are gone. `basismonitor build --full-refresh` recomputes every wave.
 """
 
 import pandas as pd
@@ -30,12 +35,72 @@ def _margin(margins, respondents, var):
     return pd.concat([known, extra[["stratum", var, "population"]]], ignore_index=True)
 
 
+# Column types are explicit: a run that adds one wave must give the types of a full build (pandas
+# would type an all-null `dropped` as INTEGER, an empty frame as VARCHAR).
+COLUMNS = {
+    "wave": "integer",
+    "area_code": "varchar",
+    "respondent_key": "varchar",
+    "edition": "integer",
+    "gemeente_code": "varchar",
+    "age_group": "varchar",
+    "sex": "varchar",
+    "base_weight": "double",
+    "weight": "double",
+    "area_population": "double",
+    "converged": "boolean",
+    "iterations": "bigint",
+    "max_rel_error": "double",
+    "n_trimmed": "bigint",
+    "dropped": "varchar",
+    "load_id": "varchar",
+    "input_fingerprint": "varchar",
+    "built_at": "timestamp",
+}
+
+
+def waves_to_build(dbt, session) -> pd.DataFrame:
+    """[wave, input_fingerprint] of the waves this run computes: all of them on a first or full
+    build, else those whose current fingerprint is not stored in the table (new or changed)."""
+    inputs = dbt.ref("int_survey_wave_inputs").df()[["wave", "input_fingerprint"]]
+    if not dbt.is_incremental:
+        return inputs
+    columns = [c[0].lower() for c in session.sql(f"select * from {dbt.this} limit 0").description]
+    if "input_fingerprint" not in columns:  # built before the fingerprint existed
+        return inputs
+    built = session.sql(f"select distinct wave, input_fingerprint from {dbt.this}").df()
+    kept = inputs.merge(built, on=["wave", "input_fingerprint"], how="left", indicator=True)
+    return inputs[(kept["_merge"] == "left_only").to_numpy()]
+
+
+def typed(session, frame: pd.DataFrame, columns: dict[str, str]):
+    """The frame as a DuckDB relation with the given column types (and order)."""
+    frame = frame.reindex(columns=list(columns))
+    relation = session.from_df(frame)
+    return relation.project(", ".join(f'cast("{c}" as {t}) as "{c}"' for c, t in columns.items()))
+
+
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(materialized="incremental", incremental_strategy="append")
     from basismonitor.stats import rake
 
-    respondents = dbt.ref("int_respondents_located").df()
-    margins = dbt.ref("int_survey_margins").df()
+    todo = waves_to_build(dbt, session)
+    if todo.empty:
+        return typed(session, pd.DataFrame(), COLUMNS)
+    waves = ", ".join(str(int(w)) for w in sorted(todo["wave"]))
+    # sorted: the float sums of the raking then do not depend on the order DuckDB returns rows in
+    respondents = (
+        dbt.ref("int_respondents_located")
+        .filter(f"wave in ({waves})")
+        .order("wave, area_code, respondent_key")
+        .df()
+    )
+    margins = (
+        dbt.ref("int_survey_margins")
+        .filter(f"wave in ({waves})")
+        .order("wave, area_code, age_group, sex")
+        .df()
+    )
     respondents["stratum"] = respondents["wave"].astype(str) + ":" + respondents["area_code"]
     margins["stratum"] = margins["wave"].astype(str) + ":" + margins["area_code"]
 
@@ -74,23 +139,6 @@ def model(dbt, session):
         on="stratum",
         how="left",
     )
-    return respondents[
-        [
-            "wave",
-            "area_code",
-            "respondent_key",
-            "edition",
-            "gemeente_code",
-            "age_group",
-            "sex",
-            "base_weight",
-            "weight",
-            "area_population",
-            "converged",
-            "iterations",
-            "max_rel_error",
-            "n_trimmed",
-            "dropped",
-            "load_id",
-        ]
-    ]
+    respondents = respondents.merge(todo, on="wave", how="inner")
+    respondents["built_at"] = pd.Timestamp.now("UTC").tz_localize(None)
+    return typed(session, respondents, COLUMNS)

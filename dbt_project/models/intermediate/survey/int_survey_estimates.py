@@ -5,16 +5,65 @@ finite-population correction from the area's 15+ population (R: svydesign(id=~1,
 weights=~w, fpc=~population)). Standard errors by Taylor linearisation; the contrast area - city
 is tested with its own linearised variance (the area is part of the city). The estimator lives in
 basismonitor.stats; this model only calls it.
+
+Incremental per wave, like int_respondents_weighted: every wave is a design of its own, so a run
+estimates only the waves that are new or whose inputs changed (int_survey_wave_inputs), reading
+only their rows of the int_survey_responses_scored view; the pre-hook delete_stale_waves removes
+the old rows of those waves and of waves that are gone.
 """
 
 import pandas as pd
 
+COLUMNS = {
+    "gemeente_code": "varchar",
+    "wave": "integer",
+    "indicator_code": "varchar",
+    "area_code": "varchar",
+    "is_city": "boolean",
+    "n": "bigint",
+    "weighted_n": "double",
+    "estimate": "double",
+    "se": "double",
+    "ci_low": "double",
+    "ci_high": "double",
+    "contrast": "double",
+    "contrast_se": "double",
+    "significant": "boolean",
+    "input_fingerprint": "varchar",
+    "built_at": "timestamp",
+}
+
+
+def waves_to_build(dbt, session) -> pd.DataFrame:
+    """[wave, input_fingerprint] of the waves this run computes: all of them on a first or full
+    build, else those whose current fingerprint is not stored in the table (new or changed)."""
+    inputs = dbt.ref("int_survey_wave_inputs").df()[["wave", "input_fingerprint"]]
+    if not dbt.is_incremental:
+        return inputs
+    columns = [c[0].lower() for c in session.sql(f"select * from {dbt.this} limit 0").description]
+    if "input_fingerprint" not in columns:  # built before the fingerprint existed
+        return inputs
+    built = session.sql(f"select distinct wave, input_fingerprint from {dbt.this}").df()
+    kept = inputs.merge(built, on=["wave", "input_fingerprint"], how="left", indicator=True)
+    return inputs[(kept["_merge"] == "left_only").to_numpy()]
+
+
+def typed(session, frame: pd.DataFrame, columns: dict[str, str]):
+    """The frame as a DuckDB relation with the given column types (and order)."""
+    frame = frame.reindex(columns=list(columns))
+    relation = session.from_df(frame)
+    return relation.project(", ".join(f'cast("{c}" as {t}) as "{c}"' for c, t in columns.items()))
+
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(materialized="incremental", incremental_strategy="append")
     from basismonitor.stats import survey_estimates
 
-    scored = dbt.ref("int_survey_responses_scored")
+    todo = waves_to_build(dbt, session)
+    if todo.empty:
+        return typed(session, pd.DataFrame(), COLUMNS)
+    waves = ", ".join(str(int(w)) for w in sorted(todo["wave"]))
+    scored = dbt.ref("int_survey_responses_scored").filter(f"wave in ({waves})")
     session.register("_bm_scored", scored)  # a temporary view on the relation: no copy
     try:
         estimates = survey_estimates(
@@ -34,20 +83,6 @@ def model(dbt, session):
     is_city = estimates["domain"] == "__city__"
     estimates["area_code"] = estimates["domain"].where(~is_city, estimates["gemeente_code"])
     estimates["is_city"] = is_city
-    columns = [
-        "gemeente_code",
-        "wave",
-        "indicator_code",
-        "area_code",
-        "is_city",
-        "n",
-        "weighted_n",
-        "estimate",
-        "se",
-        "ci_low",
-        "ci_high",
-        "contrast",
-        "contrast_se",
-        "significant",
-    ]
-    return pd.DataFrame(estimates[columns])
+    estimates = estimates.merge(todo, on="wave", how="inner")
+    estimates["built_at"] = pd.Timestamp.now("UTC").tz_localize(None)
+    return typed(session, pd.DataFrame(estimates), COLUMNS)
