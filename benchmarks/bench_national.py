@@ -16,9 +16,10 @@
     after `--publish-timeout` seconds too).
 (b) Adding a wave, `--wave-runs` times: a warehouse with every wave but the last ingested and
     built (made once, not timed in the ratio), then per run on a copy: land the last wave
-    (ingest), then on two copies of that warehouse, one after the other: `dbt build` incremental
-    (only the new wave's survey weights and estimates are computed) and `dbt build
-    --full-refresh`. Ratio incremental / full of the build times (target <= 25%), and a check that
+    (ingest), then on two copies of that warehouse, one after the other: the incremental build
+    (`basismonitor build --changed-only`: only the survey source and what depends on it are
+    built, and of the survey models only the new wave's weights and estimates are computed) and
+    `dbt build --full-refresh`. Ratio incremental / full of the build times (target <= 25%), and a check that
     both give the same intermediate and mart tables (floats to 1e-12; built_at left out).
 
 Machine info from _common.machine; medians over the runs; everything to the JSON `--out` file
@@ -59,7 +60,7 @@ STAGE = r"""
 import json, sys, time
 from pathlib import Path
 start = time.perf_counter()
-stage, warehouse, inbox, exports, docs, edition, full_refresh = sys.argv[1:8]
+stage, warehouse, inbox, exports, docs, edition, full_refresh, changed_only = sys.argv[1:9]
 warehouse, edition = Path(warehouse), int(edition)
 def progress(line):
     print(f"@{time.perf_counter() - start:.3f} {line}", flush=True)
@@ -70,7 +71,8 @@ if stage == "ingest":
     out["files"] = [{"source": r.source, "period": r.period, "file": Path(r.path).name,
                      "status": r.status, "rows": r.rows_landed} for r in results]
 elif stage == "build":
-    nodes = pipeline.build(warehouse, edition, progress=progress, full_refresh=full_refresh == "1")
+    nodes = pipeline.build(warehouse, edition, progress=progress, full_refresh=full_refresh == "1",
+                           changed_only=changed_only == "1")
     out["nodes"] = [{"node": n["node"], "status": n["status"], "seconds": n["seconds"]} for n in nodes]
 elif stage == "validate":
     gate = pipeline.validate(warehouse, edition, docs_root=Path(docs), progress=progress)
@@ -106,11 +108,11 @@ print("RESULT " + json.dumps({"areas_total": len(ed.areas), "areas_built": len(a
 
 
 def run_stage(stage: str, warehouse: Path, inbox: Path, work: Path, *, full_refresh=False,
-              docs: str = "-", timeout: float | None = None, log: Path | None = None) -> dict:
+              changed_only=False, docs: str = "-", timeout: float | None = None, log: Path | None = None) -> dict:
     """One stage in a child process: wall seconds, peak MiB of its process tree, its RESULT."""
     cmd = [sys.executable, "-c", STAGE, stage, str(warehouse), str(inbox), str(work / "exports"),
            docs if stage == "publish" else str(work / "validation"), str(EDITION),
-           "1" if full_refresh else "0"]
+           "1" if full_refresh else "0", "1" if changed_only else "0"]
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}
     env.setdefault("BASISMONITOR_PSEUDONYM_KEY", "bench-national")
     lines: list[tuple[float, str]] = []
@@ -345,7 +347,7 @@ def wave_runs(inbox: Path, work: Path, runs: int, *, reuse_base: bool = False,
         landed = copy_warehouse(base, run_dir / "incremental")
         land = run_stage("ingest", landed, inbox, run_dir, log=log)
         full = copy_warehouse(landed, run_dir / "full")
-        incr = run_stage("build", landed, inbox, run_dir, log=log)
+        incr = run_stage("build", landed, inbox, run_dir, changed_only=True, log=log)
         fully = run_stage("build", full, inbox, run_dir, full_refresh=True, log=log)
         diff = differences(landed, full)
         rows = survey_rows_built(landed)

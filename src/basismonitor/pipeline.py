@@ -39,19 +39,39 @@ def ingest(warehouse: Path, inbox: Path, *, progress: Progress = print) -> list:
 
 
 def build(warehouse: Path, edition: int, *, base_period: int | None = None, progress: Progress = print,
-          select: str | None = None, full_refresh: bool = False) -> list[dict]:
+          select: str | None = None, full_refresh: bool = False,
+          changed_only: bool = False) -> list[dict]:
     """`dbt build`. The survey models are incremental per wave (only new or changed waves are
-    computed); full_refresh passes dbt's --full-refresh: every incremental model is rebuilt."""
+    computed); full_refresh passes dbt's --full-refresh: every incremental model is rebuilt.
+
+    changed_only builds only the sources whose loads changed since the last successful build and
+    what depends on them, or everything when the project or the vars changed (see
+    basismonitor.build_state); an explicit select or full_refresh overrides it. Every successful
+    build without an explicit select records what it saw, for the next changed_only build."""
+    from basismonitor.build_state import plan_build, record_build
     from basismonitor.dbt import run_dbt
 
     vars_ = {"current_period": edition}
     if base_period is not None:
         vars_["base_period"] = base_period
+    plan = None
+    if select is None:
+        plan = plan_build(warehouse, vars_)
+        if changed_only and not full_refresh:
+            progress(f"build plan: {plan.reason}")
+            if plan.nothing_to_build:
+                progress("dbt build skipped: the warehouse is up to date")
+                return []
+            select = plan.select
     args = ["--select", select] if select else []
     if full_refresh:
         args.append("--full-refresh")
-    progress(f"dbt build on {warehouse} (edition {edition}{', full refresh' if full_refresh else ''})")
-    return run_dbt("build", warehouse, args=args, vars=vars_)
+    progress(f"dbt build on {warehouse} (edition {edition}{', full refresh' if full_refresh else ''}"
+             f"{', ' + select if select else ''})")
+    nodes = run_dbt("build", warehouse, args=args, vars=vars_)
+    if plan is not None:
+        record_build(warehouse, plan, select or "")
+    return nodes
 
 
 def validate(warehouse: Path, edition: int, *, docs_root: Path | None = None, progress: Progress = print):
@@ -81,8 +101,10 @@ def publish(warehouse: Path, exports: Path, edition: int, *, docs_dir: Path | No
 
 
 def refresh(settings: Settings, *, edition: int | None = None, base_period: int | None = None,
-            progress: Progress = print, full_refresh: bool = False) -> StageTimes:
-    """All stages in this process; returns the wall time per stage. full_refresh: see build."""
+            progress: Progress = print, full_refresh: bool = False,
+            changed_only: bool = False) -> StageTimes:
+    """All stages in this process; returns the wall time per stage. full_refresh, changed_only:
+    see build."""
     edition = edition or settings.edition
     times = StageTimes()
 
@@ -95,7 +117,7 @@ def refresh(settings: Settings, *, edition: int | None = None, base_period: int 
 
     timed("ingest", ingest, settings.warehouse, settings.inbox, progress=progress)
     timed("build", build, settings.warehouse, edition, base_period=base_period, progress=progress,
-          full_refresh=full_refresh)
+          full_refresh=full_refresh, changed_only=changed_only)
     gate = timed("validate", validate, settings.warehouse, edition, progress=progress)
     timed("publish", publish, settings.warehouse, settings.exports, edition, docs_dir=gate.docs_dir,
           progress=progress)
@@ -130,12 +152,18 @@ def _full_refresh(parser: argparse.ArgumentParser) -> None:
         help="rebuild the incremental models from scratch (dbt --full-refresh); by default the survey "
              "weights and estimates are computed only for waves that are new or whose inputs changed",
     )
+    parser.add_argument(
+        "--changed-only", action="store_true",
+        help="build only the sources whose loads changed since the last successful build and what "
+             "depends on them (everything when the dbt project or the vars changed; nothing when "
+             "nothing changed), e.g. after landing only a survey wave",
+    )
 
 
 def _run_build(args) -> int:
     s = _settings(args)
     build(s.warehouse, s.edition, base_period=args.base_period, select=args.select,
-          full_refresh=args.full_refresh)
+          full_refresh=args.full_refresh, changed_only=args.changed_only)
     return 0
 
 
@@ -154,7 +182,8 @@ def _run_publish(args) -> int:
 
 def _run_refresh(args) -> int:
     s = _settings(args)
-    refresh(s, base_period=args.base_period, full_refresh=args.full_refresh)
+    refresh(s, base_period=args.base_period, full_refresh=args.full_refresh,
+            changed_only=args.changed_only)
     print(f"warehouse: {s.warehouse}  (open: duckdb {s.warehouse} -readonly)")
     print(f"exports:   {s.exports / str(s.edition)}")
     return 0

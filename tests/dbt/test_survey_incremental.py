@@ -232,3 +232,41 @@ def test_reloaded_wave_and_changed_margins_are_recomputed(landed: Landed, tmp_pa
         # the reloaded wave's inputs are the same file again: only the load differs
         assert after[table][reloaded][2] == landed.after[table][reloaded][2]
     assert differences(warehouse, full_refresh_copy(warehouse, tmp_path / "full")) == {}
+
+
+def test_changed_only_build_builds_what_the_changed_source_reaches(landed: Landed, tmp_path):
+    """After a build, `changed_only` builds nothing while nothing changed; a survey wave landed
+    again builds the survey source and what depends on it (not the registry or activity models),
+    and gives a full refresh's warehouse; other vars mean everything is built again."""
+    from basismonitor import pipeline
+    from basismonitor.build_state import plan_build
+    from basismonitor.ingestion import load_file
+
+    warehouse = tmp_path / "changed" / landed.warehouse.name
+    warehouse.parent.mkdir()
+    shutil.copyfile(landed.warehouse, warehouse)  # the fixture's last build recorded its state
+    vars_ = {"current_period": EDITION, "base_period": BASE_PERIOD}
+
+    unchanged = plan_build(warehouse, vars_)
+    assert unchanged.nothing_to_build, unchanged.reason
+    assert pipeline.build(warehouse, EDITION, base_period=BASE_PERIOD, progress=quiet,
+                          changed_only=True) == []
+    other_vars = plan_build(warehouse, {**vars_, "base_period": BASE_PERIOD + 2})
+    assert other_vars.select is None and "vars" in other_vars.reason
+
+    wave = landed.waves[2]
+    (data_file,) = [
+        p for p in (landed.inbox / "survey" / str(wave)).iterdir()
+        if not p.name.startswith("codeboek")
+    ]
+    load_file(warehouse, "survey", str(wave), data_file, force=True)
+    assert plan_build(warehouse, vars_).select == "source:survey+"
+    nodes = {n["node"] for n in pipeline.build(warehouse, EDITION, base_period=BASE_PERIOD,
+                                                progress=quiet, changed_only=True)}
+    assert {"model.basismonitor.int_survey_estimates", "model.basismonitor.fct_indicator_value",
+            "model.basismonitor.mart_compass_status"} <= nodes
+    assert not {"model.basismonitor.int_registry_indicators_computed",
+                "model.basismonitor.int_activity_indicators_computed",
+                "model.basismonitor.stg_registry__population"} & nodes
+    assert plan_build(warehouse, vars_).nothing_to_build  # the narrowed build was recorded
+    assert differences(warehouse, full_refresh_copy(warehouse, tmp_path / "full")) == {}

@@ -8,7 +8,7 @@ basismonitor.stats; this model only calls it.
 
 Incremental per wave, like int_respondents_weighted: every wave is a design of its own, so a run
 estimates only the waves that are new or whose inputs changed (int_survey_wave_inputs), reading
-only their rows of the int_survey_responses_scored view; the pre-hook delete_stale_waves removes
+only their rows of the int_survey_responses_scored view (one wave at a time); the pre-hook delete_stale_waves removes
 the old rows of those waves and of waves that are gone.
 """
 
@@ -37,16 +37,33 @@ COLUMNS = {
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append")
     from basismonitor.dbt_models import typed, waves_to_build
-    from basismonitor.stats import survey_estimates
 
     todo = waves_to_build(dbt, session)
     if todo.empty:
         return typed(session, pd.DataFrame(), COLUMNS)
-    waves = ", ".join(str(int(w)) for w in sorted(todo["wave"]))
-    scored = dbt.ref("int_survey_responses_scored").filter(f"wave in ({waves})")
-    session.register("_bm_scored", scored)  # a temporary view on the relation: no copy
+    scored = dbt.ref("int_survey_responses_scored")
+    every_wave = len(todo) == len(dbt.ref("int_survey_wave_inputs").df())
+    # All waves: one pass over the view. Some waves: one pass per wave with `wave = w`, which
+    # DuckDB pushes through the view's joins down to the answers; a `wave in (...)` list is not
+    # pushed there, and scores every wave's answers first (31 s against 8 s for one national wave).
+    parts = [None] if every_wave else [int(w) for w in sorted(todo["wave"])]
+    estimates = pd.concat([_estimate(session, scored, wave) for wave in parts], ignore_index=True)
+    is_city = estimates["domain"] == "__city__"
+    estimates["area_code"] = estimates["domain"].where(~is_city, estimates["gemeente_code"])
+    estimates["is_city"] = is_city
+    estimates = estimates.merge(todo, on="wave", how="inner")
+    estimates["built_at"] = pd.Timestamp.now("UTC").tz_localize(None)
+    return typed(session, pd.DataFrame(estimates), COLUMNS)
+
+
+def _estimate(session, scored, wave):
+    """survey_estimates of the scored responses (of one wave, or of all when wave is None)."""
+    from basismonitor.stats import survey_estimates
+
+    relation = scored if wave is None else scored.filter(f"wave = {wave}")
+    session.register("_bm_scored", relation)  # a temporary view on the relation: no copy
     try:
-        estimates = survey_estimates(
+        return survey_estimates(
             session,
             "_bm_scored",
             value="y",
@@ -60,9 +77,3 @@ def model(dbt, session):
         )
     finally:
         session.unregister("_bm_scored")
-    is_city = estimates["domain"] == "__city__"
-    estimates["area_code"] = estimates["domain"].where(~is_city, estimates["gemeente_code"])
-    estimates["is_city"] = is_city
-    estimates = estimates.merge(todo, on="wave", how="inner")
-    estimates["built_at"] = pd.Timestamp.now("UTC").tz_localize(None)
-    return typed(session, pd.DataFrame(estimates), COLUMNS)
