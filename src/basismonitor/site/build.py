@@ -275,6 +275,7 @@ class SiteBuilder:
         self.development = by_area(ed.development)
         self.names = dict(zip(ed.areas["area_code"], ed.areas["area_name"], strict=True))
         self.similar, self.similar_used = similar_areas(ed.status, SIMILAR_K)
+        self.composition = composition_quadrants(ed.status)  # once, not per area page
         self.trend_series, self.trend_axis = self._trend_data()
         self.common = {
             "edition": ed.edition,
@@ -506,9 +507,9 @@ class SiteBuilder:
     def similar_method(self, name: str) -> str:
         labels = [label_of(self.labels, "indicator", c) for c in self.similar_used]
         shown = ", ".join(labels[:8]) + (", …" if len(labels) > 8 else "")
-        quads = composition_quadrants(self.ed.status)
         group = (
-            " en ".join(self.quadrant_labels.get(q, q).lower() for q in quads) or "samenstelling"
+            " en ".join(self.quadrant_labels.get(q, q).lower() for q in self.composition)
+            or "samenstelling"
         )
         return SIMILAR_METHOD.format(
             k=SIMILAR_K, name=name, n=len(labels), group=group, indicators=shown

@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 TABLES = (
@@ -339,18 +340,21 @@ def similar_areas(
     wide = wide.apply(pd.to_numeric, errors="coerce")
     used = sorted(wide.columns)
     codes = sorted(wide.index)
+    matrix = wide.reindex(index=codes, columns=used).to_numpy(dtype=float)
+    shown = ~np.isnan(matrix)
     result: dict[str, list[tuple[str, float]]] = {}
     minimum = max(1, math.ceil(len(used) / 2))
-    for a in codes:
-        distances = []
-        va = wide.loc[a]
-        for b in codes:
-            if a == b:
-                continue
-            diff = (va - wide.loc[b]).dropna()
-            if len(diff) < minimum:
-                continue
-            distances.append((round(float(math.sqrt((diff**2).mean())), 6), b))
-        distances.sort()
-        result[a] = [(b, d) for d, b in distances[:k]]
+    order_of_code = np.arange(len(codes))
+    # one area against all others at once (an area-by-area loop in pandas took ~20 min for the
+    # 3,407 areas of the national benchmark)
+    for i, a in enumerate(codes):
+        both = shown & shown[i]
+        count = both.sum(axis=1)
+        squares = np.where(both, (matrix - matrix[i]) ** 2, 0.0).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            distance = np.round(np.sqrt(squares / count), 6)
+        keep = (count >= minimum) & (order_of_code != i)
+        candidates = order_of_code[keep]
+        nearest = candidates[np.lexsort((candidates, distance[keep]))][:k]
+        result[a] = [(codes[j], float(distance[j])) for j in nearest]
     return result, used
