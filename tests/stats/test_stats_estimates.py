@@ -408,3 +408,32 @@ def test_fpc_as_sampling_fractions_like_r(db):
     by_size = survey_estimates(db, "frame", population="N", **kw)
     by_fraction = survey_estimates(db, "frame", population="f", **kw)
     pd.testing.assert_frame_equal(by_size, by_fraction, check_exact=False, rtol=1e-12)
+
+
+def test_equal_values_have_exactly_zero_se(db):
+    """An area whose respondents all gave the same answer has no variance: its se is exactly 0,
+    not the rounding residue of cancelling the moments (which differed between two builds of the
+    same data at national scale: 1.03e-07 against 0.0)."""
+    rng = np.random.default_rng(5)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            "area": np.repeat(["a", "b", "c"], [3, 200, 197]),
+            "w": rng.gamma(2.0, 50.0, size=n) + 1.0,  # unequal weights, as after raking
+            "y": np.r_[[7.0, 7.0, 7.0], rng.integers(1, 11, size=n - 3).astype(float)],
+        }
+    )
+    frame["N"] = frame["area"].map({"a": 900.0, "b": 40_000.0, "c": 35_000.0})
+    for seed in range(5):  # in any row order (DuckDB's sums are not bit for bit repeatable)
+        shuffled = frame.sample(frac=1.0, random_state=seed)
+        db.register("frame", shuffled)
+        out = survey_estimates(
+            db, "frame", value="y", weight="w", domain="area", stratum="area", population="N"
+        ).set_index("domain")
+        assert out.loc["a", "estimate"] == pytest.approx(7.0, rel=1e-15)
+        assert out.loc["a", "se"] == 0.0
+        assert out.loc[["b", "c"], "se"].gt(0.01).all()
+        expected = brute_force(shuffled, value="y", weight="w", domain="area", stratum="area",
+                               population="N")
+        assert out.loc["b", "se"] == pytest.approx(expected["b"][1], rel=1e-9)
+        assert out.loc["a", "contrast_se"] == pytest.approx(expected["a"][2], rel=1e-9)

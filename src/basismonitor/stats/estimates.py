@@ -355,6 +355,20 @@ def _sum_u2(m: dict[str, np.ndarray], a: np.ndarray, b: np.ndarray) -> np.ndarra
     return a * a * m["sum_w2y2"] + 2.0 * a * b * m["sum_w2y"] + b * b * m["sum_w2"]
 
 
+def _centred(sum_u2: np.ndarray, sum_u_sq_over_n: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """Σu² - (Σu)²/n of a cell from its moments, with a result within float rounding of the
+    moments' own size (``scale``) set to exactly 0: a cell whose values are all equal has no
+    variance, and the few-ulp residue of cancelling the moments (which DuckDB's parallel sums do
+    not reproduce bit for bit between runs) would otherwise show as a standard error of ~1e-7."""
+    centred = sum_u2 - sum_u_sq_over_n
+    return np.where(np.abs(centred) <= 1e-12 * scale, 0.0, centred)
+
+
+def _scale_u2(m: dict[str, np.ndarray], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The size of the terms _sum_u2 adds up (before they cancel)."""
+    return a * a * m["sum_w2y2"] + np.abs(2.0 * a * b * m["sum_w2y"]) + b * b * m["sum_w2"]
+
+
 def estimates_from_moments(
     cells: pd.DataFrame,
     *,
@@ -454,14 +468,18 @@ def estimates_from_moments(
         # total (whole population of the group): z^T over every stratum
         aT_h, bT_h = alpha_g[g_of_h], beta_g[g_of_h]
         s1T_h = _sum_u(mh, aT_h, bT_h)
-        vT_h = c_h * (_sum_u2(mh, aT_h, bT_h) - s1T_h * s1T_h * inv_n_h)
+        vT_h = c_h * _centred(
+            _sum_u2(mh, aT_h, bT_h), s1T_h * s1T_h * inv_n_h, _scale_u2(mh, aT_h, bT_h)
+        )
         var_g = np.bincount(g_of_h, vT_h, minlength=G)
 
         # domain: z^d is zero outside the domain's cells
         a, b = alpha_d[dc], beta_d[dc]
         ch, inv_n = c_h[hc], inv_n_h[hc]
         s1d = _sum_u(mc, a, b)
-        var_d = np.bincount(dc, ch * (_sum_u2(mc, a, b) - s1d * s1d * inv_n), minlength=D)
+        var_d = np.bincount(
+            dc, ch * _centred(_sum_u2(mc, a, b), s1d * s1d * inv_n, _scale_u2(mc, a, b)), minlength=D
+        )
 
         # contrast z^d - z^T: Var = Var(d) + Var(T) - 2 Cov(d, T), where (z^d being zero outside
         # the cell) Cov = Σ_h c_h (Σ_cell z^d z^T - Σ_cell z^d · Σ_h z^T / n_h)
