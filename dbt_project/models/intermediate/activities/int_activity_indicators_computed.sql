@@ -17,9 +17,22 @@ indicators as (
 
 ),
 
-registrations as (
+-- Registrations are counted once per programme x period x buurt x category x outcome before
+-- they meet the editions and the indicators: millions of rows become a few hundred thousand cells,
+-- and every indicator of a programme reads the same cells.
+cells as (
 
-    select * from {{ ref('stg_activities__registrations') }}
+    select
+        programme,
+        period,
+        buurt_code,
+        category,
+        outcome,
+        count(*) as n,
+        sum(amount_granted) as amount_granted,
+        list_distinct(list(load_id)) as load_ids
+    from {{ ref('stg_activities__registrations') }}
+    group by all
 
 ),
 
@@ -32,21 +45,21 @@ editions as (
 located as (
 
     select
-        registrations.*,
+        cells.*,
         buurten.gemeente_code,
         buurten.area_code
-    from registrations
+    from cells
     inner join editions
-        on registrations.period between editions.valid_from and editions.valid_to
+        on cells.period between editions.valid_from and editions.valid_to
     inner join {{ ref('int_buurten_mapped_to_compass_areas') }} as buurten
         on buurten.edition = editions.edition
-        and buurten.buurt_code = registrations.buurt_code
+        and buurten.buurt_code = cells.buurt_code
 
 ),
 
 programme_years as (
 
-    select distinct programme, period from registrations
+    select distinct programme, period from cells
 
 ),
 
@@ -66,29 +79,26 @@ counted as (
 
     select
         indicators.indicator_code,
-        indicators.kind,
-        indicators.min_count,
-        indicators.min_population,
         located.period,
         located.gemeente_code,
         located.area_code,
-        count(*) filter (
+        coalesce(sum(located.n) filter (
             where indicators.numerator is null or located.category = indicators.numerator
-        ) as n_registrations,
-        count(*) filter (
+        ), 0) as n_registrations,
+        coalesce(sum(located.n) filter (
             where list_contains(string_split(indicators.answer_codes, '|'), located.outcome)
-        ) as n_outcome,
-        count(*) filter (
+        ), 0) as n_outcome,
+        coalesce(sum(located.n) filter (
             where list_contains(string_split(indicators.denominator, '|'), located.outcome)
-        ) as n_outcome_base,
+        ), 0) as n_outcome_base,
         sum(located.amount_granted) as amount_granted,
-        list_distinct(list(located.load_id)) as load_ids
+        list_distinct(flatten(list(located.load_ids))) as load_ids
     from indicators
     inner join located
         on located.programme = indicators.item
     group by grouping sets (
-        (indicators.indicator_code, indicators.kind, indicators.min_count, indicators.min_population, located.period, located.gemeente_code, located.area_code),
-        (indicators.indicator_code, indicators.kind, indicators.min_count, indicators.min_population, located.period, located.gemeente_code)
+        (indicators.indicator_code, located.period, located.gemeente_code, located.area_code),
+        (indicators.indicator_code, located.period, located.gemeente_code)
     )
 
 ),
