@@ -238,9 +238,10 @@ def test_changed_only_build_builds_what_the_changed_source_reaches(landed: Lande
     """After a build, `changed_only` builds nothing while nothing changed; a survey wave landed
     again builds the survey source and what depends on it (not the registry or activity models),
     and gives a full refresh's warehouse; other vars mean everything is built again."""
+    from basismonitor.ingestion import load_file
+
     from basismonitor import pipeline
     from basismonitor.build_state import plan_build
-    from basismonitor.ingestion import load_file
 
     warehouse = tmp_path / "changed" / landed.warehouse.name
     warehouse.parent.mkdir()

@@ -42,12 +42,13 @@ def model(dbt, session):
     if todo.empty:
         return typed(session, pd.DataFrame(), COLUMNS)
     scored = dbt.ref("int_survey_responses_scored")
-    every_wave = len(todo) == len(dbt.ref("int_survey_wave_inputs").df())
-    # All waves: one pass over the view. Some waves: one pass per wave with `wave = w`, which
-    # DuckDB pushes through the view's joins down to the answers; a `wave in (...)` list is not
-    # pushed there, and scores every wave's answers first (31 s against 8 s for one national wave).
-    parts = [None] if every_wave else [int(w) for w in sorted(todo["wave"])]
-    estimates = pd.concat([_estimate(session, scored, wave) for wave in parts], ignore_index=True)
+    # One pass per wave with `wave = w`, which DuckDB pushes through the view's joins down to the
+    # answers (a `wave in (...)` list is not pushed there: every wave's answers were scored to
+    # estimate one). Every wave is a design of its own, so this is also the cheaper way to build
+    # all of them: 9 national waves took 171 s in one pass, one wave 9 s.
+    estimates = pd.concat(
+        [_estimate(session, scored, int(wave)) for wave in sorted(todo["wave"])], ignore_index=True
+    )
     is_city = estimates["domain"] == "__city__"
     estimates["area_code"] = estimates["domain"].where(~is_city, estimates["gemeente_code"])
     estimates["is_city"] = is_city
@@ -56,11 +57,11 @@ def model(dbt, session):
     return typed(session, pd.DataFrame(estimates), COLUMNS)
 
 
-def _estimate(session, scored, wave):
-    """survey_estimates of the scored responses (of one wave, or of all when wave is None)."""
+def _estimate(session, scored, wave: int):
+    """survey_estimates of one wave's scored responses."""
     from basismonitor.stats import survey_estimates
 
-    relation = scored if wave is None else scored.filter(f"wave = {wave}")
+    relation = scored.filter(f"wave = {wave}")
     session.register("_bm_scored", relation)  # a temporary view on the relation: no copy
     try:
         return survey_estimates(

@@ -15,7 +15,7 @@
 --                estimation code changes, or run the build with --full-refresh.
 -- Row hashes are summed (order-free) as hugeint with the row count, then md5'd with the rest.
 
-{% set survey_method_version = '1' %}
+{% set survey_method_version = '2' %}
 
 with
 
