@@ -86,12 +86,11 @@ SORT_KEYS = {
 ROW_GROUP_SIZE = 500_000  # rows per Parquet row group (DuckDB rounds up to whole vectors)
 EXCEL_SHEET_ROWS = 1_048_575  # Excel's 1,048,576 rows minus the header
 # Tables with more rows are left out of the workbook (with a note) unless the caller raises this:
-# then they are split over sheets. xlsxwriter writes some 100,000 cells a second, so a national
-# compass mart (1.1 M rows x 22 columns) would add minutes to a publication.
+# then they are split over sheets (basismonitor.xlsx: DuckDB writes the rows' XML; a national
+# compass mart of 303,223 rows x 25 columns takes seconds, the 5.1 M-row fact table would not fit).
 EXCEL_MAX_ROWS = EXCEL_SHEET_ROWS
 MARTS_YAML = DBT_PROJECT_DIR / "models" / "marts" / "_marts__models.yml"
-VERSIONED_PACKAGES = ("basismonitor", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations",
-                      "xlsxwriter")
+VERSIONED_PACKAGES = ("basismonitor", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations")
 
 
 class PrivacyViolation(RuntimeError):
@@ -188,49 +187,17 @@ def _mart_docs() -> dict[str, dict]:
     return docs
 
 
-def _excel_writers(sheet, columns: list[tuple[str, str]]) -> list[Callable]:
-    """A cell writer per column, chosen once from its DuckDB type (xlsxwriter's generic write()
-    would inspect every value)."""
-    def joined(row: int, col: int, value: list) -> None:
-        sheet.write_string(row, col, "; ".join("" if v is None else str(v) for v in value))
-
-    def text(row: int, col: int, value) -> None:
-        sheet.write_string(row, col, str(value))
-
-    writers = []
-    for _, dtype in columns:
-        if dtype == "VARCHAR":
-            writers.append(sheet.write_string)
-        elif dtype == "BOOLEAN":
-            writers.append(sheet.write_boolean)
-        elif dtype.endswith("[]"):
-            writers.append(joined)
-        elif dtype in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DOUBLE", "FLOAT",
-                       "REAL", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT") \
-                or dtype.startswith("DECIMAL"):
-            writers.append(sheet.write_number)
-        else:
-            writers.append(text)
-    return writers
-
-
 def _write_workbook(con, path: Path, edition: int, tables: dict[str, list[tuple[str, str]]],
                     rows: dict[str, int], docs: dict[str, dict], created: datetime,
                     max_rows: int) -> dict:
     """One sheet per mart (split over sheets past Excel's row limit, left out above max_rows)
-    and an `explanation` sheet. Fixed document properties keep the file byte-identical."""
-    import xlsxwriter
+    and an `explanation` sheet first. Fixed document properties keep the file byte-identical.
+    The rows' SpreadsheetML is written by DuckDB (basismonitor.xlsx.sql_cells)."""
+    from basismonitor import xlsx
 
-    workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "nan_inf_to_errors": True,
-                                              "strings_to_formulas": False, "strings_to_urls": False})
-    workbook.set_properties({"title": f"Basismonitor edition {edition}", "author": "Basismonitor",
-                             "created": created})
-    bold = workbook.add_format({"bold": True})
-    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    explanation = workbook.add_worksheet("explanation")
     sheets: dict[str, list[str]] = {}
     omitted: dict[str, int] = {}
-    for table, columns in tables.items():
+    for table in tables:
         name = table.split(".")[-1]
         n = rows[table]
         if n > max_rows:
@@ -238,72 +205,63 @@ def _write_workbook(con, path: Path, edition: int, tables: dict[str, list[tuple[
             continue
         parts = max(1, -(-n // EXCEL_SHEET_ROWS))
         sheets[name] = [name if parts == 1 else f"{name} ({i + 1})" for i in range(parts)]
-        cursor = con.execute(f"select * from {_ordered(table, columns)}")
-        for sheet_name in sheets[name]:
-            sheet = workbook.add_worksheet(sheet_name)
-            for j, (column, _) in enumerate(columns):
-                sheet.set_column(j, j, min(max(len(column) + 2, 10), 40))
-                sheet.write_string(0, j, column, bold)
-            sheet.freeze_panes(1, 0)
-            writers = _excel_writers(sheet, columns)
-            written = 0
-            while written < EXCEL_SHEET_ROWS:
-                chunk = cursor.fetchmany(min(10_000, EXCEL_SHEET_ROWS - written))
-                if not chunk:
-                    break
-                for record in chunk:
-                    written += 1
-                    for j, value in enumerate(record):
-                        if value is not None:
-                            writers[j](written, j, value)
-            sheet.autofilter(0, 0, max(written, 1), len(columns) - 1)
 
-    # the explanation sheet: what the workbook holds, then every column of every mart
-    explanation.set_column(0, 0, 28)
-    explanation.set_column(1, 1, 30)
-    explanation.set_column(2, 2, 12)
-    explanation.set_column(3, 3, 100)
-    line = 0
-    explanation.write_string(line, 0, f"Basismonitor, edition {edition}", bold)
-    line += 1
-    explanation.write_string(line, 0, "Every exported table with the meaning of each column (from "
-                             "the dbt models' descriptions). Suppressed figures are empty; "
-                             "suppressed and suppression_reason say why.", wrap)
-    line += 2
-    for name, n in omitted.items():
-        explanation.write_string(line, 0, name, bold)
-        explanation.write_string(line, 3, f"Not in this workbook: {n:,} rows is more than "
-                                 f"{max_rows:,}. Use {name}.parquet, {name}.csv or "
-                                 f"{name}.nl.csv, or the table in basismonitor_{edition}.duckdb.",
-                                 wrap)
-        line += 1
-    for name, parts in sheets.items():
-        if len(parts) > 1:
-            explanation.write_string(line, 0, name, bold)
-            explanation.write_string(line, 3, f"{rows['marts.' + name]:,} rows, more than one "
-                                     f"Excel sheet holds: split over sheets {', '.join(parts)} "
-                                     "(in the table's sort order).", wrap)
-            line += 1
-    line += 1 if omitted or any(len(p) > 1 for p in sheets.values()) else 0
-    for j, header in enumerate(("table / sheet", "column", "type", "description")):
-        explanation.write_string(line, j, header, bold)
-    line += 1
-    for table, columns in tables.items():
-        name = table.split(".")[-1]
-        doc = docs.get(name, {})
-        explanation.write_string(line, 0, name, bold)
-        explanation.write_string(line, 3, doc.get("description") or "(not described in the dbt "
-                                 "YAML)", wrap)
-        line += 1
-        for column, dtype in columns:
-            explanation.write_string(line, 0, name)
-            explanation.write_string(line, 1, column)
-            explanation.write_string(line, 2, dtype)
-            explanation.write_string(line, 3, doc.get("columns", {}).get(column)
-                                     or "(not described in the dbt YAML)", wrap)
-            line += 1
-    explanation.activate()
-    workbook.close()
+    bold, wrap, plain = xlsx.BOLD, xlsx.WRAP, xlsx.NORMAL
+    with xlsx.Workbook(path, title=f"Basismonitor edition {edition}", author="Basismonitor",
+                       created=created) as workbook:
+        # the explanation sheet: what the workbook holds, then every column of every mart
+        with workbook.sheet("explanation", widths=(28, 30, 12, 100),
+                            columns=4) as explanation:
+            explanation.row((f"Basismonitor, edition {edition}",), bold)
+            explanation.row(("Every exported table with the meaning of each column (from the "
+                             "dbt models' descriptions). Suppressed figures are empty; "
+                             "suppressed and suppression_reason say why.",), wrap)
+            explanation.row(())
+            for name, n in omitted.items():
+                explanation.row((name, None, None,
+                                 f"Not in this workbook: {n:,} rows is more than {max_rows:,}. "
+                                 f"Use {name}.parquet, {name}.csv or {name}.nl.csv, or the table "
+                                 f"in basismonitor_{edition}.duckdb."), (bold, plain, plain, wrap))
+            for name, parts in sheets.items():
+                if len(parts) > 1:
+                    explanation.row((name, None, None,
+                                     f"{rows['marts.' + name]:,} rows, more than one Excel sheet "
+                                     f"holds: split over sheets {', '.join(parts)} (in the "
+                                     "table's sort order)."), (bold, plain, plain, wrap))
+            if omitted or any(len(p) > 1 for p in sheets.values()):
+                explanation.row(())
+            explanation.row(("table / sheet", "column", "type", "description"), bold)
+            for table, columns in tables.items():
+                name = table.split(".")[-1]
+                doc = docs.get(name, {})
+                explanation.row((name, None, None, doc.get("description")
+                                 or "(not described in the dbt YAML)"), (bold, plain, plain, wrap))
+                for column, dtype in columns:
+                    explanation.row((name, column, dtype, doc.get("columns", {}).get(column)
+                                     or "(not described in the dbt YAML)"),
+                                    (plain, plain, plain, wrap))
+
+        for table, columns in tables.items():
+            name = table.split(".")[-1]
+            if name not in sheets:
+                continue
+            cursor = con.execute(f"select {xlsx.sql_cells(columns)} "
+                                 f"from {_ordered(table, columns)}")
+            widths = [min(max(len(column) + 2, 10), 40) for column, _ in columns]
+            for sheet_name in sheets[name]:
+                # ~150 bytes of XML a cell at most: past 2 GiB the zip entry needs ZIP64
+                large = min(rows[table], EXCEL_SHEET_ROWS) * len(columns) * 150 > 2**31
+                with workbook.sheet(sheet_name, widths=widths, freeze_header=True,
+                                    large=large) as sheet:
+                    sheet.row([column for column, _ in columns], bold)
+                    written = 0
+                    while written < EXCEL_SHEET_ROWS:
+                        chunk = cursor.fetchmany(min(50_000, EXCEL_SHEET_ROWS - written))
+                        if not chunk:
+                            break
+                        written += len(chunk)
+                        sheet.rows_of_cells((r[0] for r in chunk), len(columns))
+                    sheet.autofilter()
     return {"sheets": sheets, "omitted": omitted}
 
 

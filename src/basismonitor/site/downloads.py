@@ -207,23 +207,8 @@ def area_xlsx(
     gemeente_name: str,
 ) -> None:
     """One sheet per table plus a 'toelichting' sheet; fixed document dates (deterministic)."""
-    import xlsxwriter
+    from basismonitor import xlsx
 
-    fixed = dt.datetime(edition, 1, 1)
-    workbook = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": True})
-    workbook.set_properties(
-        {
-            "title": f"Basismonitor {area_name} ({area_code}), editie {edition}",
-            "author": "Basismonitor",
-            "created": fixed,
-            "comments": "Gepubliceerde aggregaten; onderdrukte cijfers zijn leeg.",
-        }
-    )
-    bold = workbook.add_format({"bold": True})
-    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    notes = workbook.add_worksheet("toelichting")
-    notes.set_column(0, 0, 28)
-    notes.set_column(1, 1, 90)
     lines = [
         ("Wijk", f"{area_name} ({area_code})"),
         ("Gemeente", gemeente_name),
@@ -249,28 +234,26 @@ def area_xlsx(
             "editie); label_nl is de Nederlandse naam van de knoop.",
         ),
     ]
-    for i, (key, text) in enumerate(lines):
-        notes.write_string(i, 0, key, bold)
-        notes.write_string(i, 1, text, wrap)
-    for name, df in tables.items():
-        sheet = workbook.add_worksheet(SHEETS.get(name, name[:31]))
-        columns = list(df.columns)
-        sheet.write_row(0, 0, columns, bold)
-        for r, row in enumerate(df.itertuples(index=False), start=1):
-            for c, value in enumerate(row):
-                value = clean(value)
-                if value is None:
-                    continue
-                if isinstance(value, bool):
-                    sheet.write_boolean(r, c, value)
-                elif isinstance(value, int | float):
-                    sheet.write_number(r, c, value)
-                else:
-                    sheet.write_string(r, c, str(value))
-        sheet.freeze_panes(1, 0)
-        sheet.autofilter(0, 0, max(len(df), 1), max(len(columns) - 1, 0))
-        for c, column in enumerate(columns):
-            sheet.set_column(
-                c, c, 34 if column == "label_nl" else max(10, min(len(column) + 2, 24))
-            )
-    workbook.close()
+    with xlsx.Workbook(
+        path,
+        title=f"Basismonitor {area_name} ({area_code}), editie {edition}",
+        author="Basismonitor",
+        created=dt.datetime(edition, 1, 1),
+        comments="Gepubliceerde aggregaten; onderdrukte cijfers zijn leeg.",
+    ) as workbook:
+        with workbook.sheet("toelichting", widths=(28, 90), columns=2) as notes:
+            for key, text in lines:
+                notes.row((key, text), (xlsx.BOLD, xlsx.WRAP))
+        for name, df in tables.items():
+            columns = list(df.columns)
+            widths = [34 if c == "label_nl" else max(10, min(len(c) + 2, 24)) for c in columns]
+            with workbook.sheet(
+                SHEETS.get(name, name[:31]), widths=widths, freeze_header=True
+            ) as sheet:
+                sheet.row(columns, xlsx.BOLD)
+                sheet.rows_of_cells(
+                    ("".join(xlsx.cell_xml(clean(v)) for v in row) for row in df.itertuples(
+                        index=False, name=None)),
+                    len(columns),
+                )
+                sheet.autofilter()
