@@ -98,8 +98,7 @@ builder = SiteBuilder(ed, edition_dir, out)
 (out / "area").mkdir()
 t1 = time.perf_counter()
 areas = records(ed.areas)[:k]
-for area in areas:
-    builder.area(area)
+builder.areas(areas)
 t2 = time.perf_counter()
 print("RESULT " + json.dumps({"areas_total": len(ed.areas), "areas_built": len(areas),
                               "load_and_setup_seconds": t1 - t0,

@@ -80,11 +80,12 @@ def row_xml(number: int, values: Sequence, style: int | Sequence[int] = NORMAL) 
     return f'<row r="{number}">{cells}</row>'
 
 
-def sql_cells(columns: Sequence[tuple[str, str]]) -> str:
+def sql_cells(columns: Sequence[tuple[str, str]], *, nan_empty: bool = False) -> str:
     """A DuckDB expression giving one row's cells (no <row>) for columns [(name, duckdb type)].
 
-    Numbers as DuckDB prints them (shortest round-trip), NaN/inf as #NUM!, booleans as 0/1,
-    lists joined with '; ', everything else as escaped inline text.
+    Numbers as DuckDB prints them (shortest round-trip, as Python's repr), NaN/inf as #NUM!
+    (NaN as an empty cell with nan_empty), booleans as 0/1, lists joined with '; ', everything
+    else as escaped inline text.
     """
     parts = []
     for name, dtype in columns:
@@ -92,7 +93,8 @@ def sql_cells(columns: Sequence[tuple[str, str]]) -> str:
         if dtype == "BOOLEAN":
             cell = f"""'<c t="b"><v>' || {col}::int || '</v></c>'"""
         elif dtype in ("DOUBLE", "FLOAT", "REAL"):
-            cell = (f"""case when isnan({col}) or isinf({col}) then '<c t="e"><v>#NUM!</v></c>' """
+            nan = f"when isnan({col}) then '{EMPTY}' " if nan_empty else ""
+            cell = (f"""case {nan}when isnan({col}) or isinf({col}) then '<c t="e"><v>#NUM!</v></c>' """
                     f"""else '<c><v>' || {col}::varchar || '</v></c>' end""")
         elif dtype in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
                        "USMALLINT", "UINTEGER", "UBIGINT") or dtype.startswith("DECIMAL"):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import multiprocessing
 import os
 import shutil
 import unicodedata
@@ -40,7 +41,7 @@ from basismonitor.site.data import (
     similar_areas,
     tree_nodes,
 )
-from basismonitor.site.downloads import area_csv, area_tables, area_xlsx
+from basismonitor.site.downloads import AreaDownloads
 from basismonitor.site.geometry import (
     Cell,
     Projection,
@@ -87,12 +88,15 @@ CENTRE = "centre-centrum"
 Progress = Callable[[str], None]
 
 
-def build_site(edition_dir: Path, *, progress: Progress = print) -> Path:
+def build_site(
+    edition_dir: Path, *, progress: Progress = print, workers: int | None = None
+) -> Path:
     """Build the compass pages of the published edition in `edition_dir` into edition_dir/site.
 
     Reads only the edition's exported Parquet files; writes nothing outside edition_dir/site
     (a temporary folder edition_dir/.site-* is renamed into place). Returns edition_dir/site;
-    the overview is edition_dir/site/index.html.
+    the overview is edition_dir/site/index.html. The area pages are built by `workers`
+    processes (default: site_workers()); the files do not depend on how many.
     """
     edition_dir = Path(edition_dir)
     ed = load_edition(edition_dir)
@@ -100,7 +104,7 @@ def build_site(edition_dir: Path, *, progress: Progress = print) -> Path:
     staging.mkdir()
     target = edition_dir / "site"
     try:
-        SiteBuilder(ed, edition_dir, staging).build()
+        SiteBuilder(ed, edition_dir, staging).build(workers=workers, progress=progress)
         aside = None
         if target.exists():
             aside = edition_dir / f".site-old-{uuid.uuid4().hex[:8]}"
@@ -276,6 +280,7 @@ class SiteBuilder:
         self.names = dict(zip(ed.areas["area_code"], ed.areas["area_name"], strict=True))
         self.similar, self.similar_used = similar_areas(ed.status, SIMILAR_K)
         self.composition = composition_quadrants(ed.status)  # once, not per area page
+        self.downloads = AreaDownloads(ed, self.labels)
         self.trend_series, self.trend_axis = self._trend_data()
         self.common = {
             "edition": ed.edition,
@@ -289,7 +294,7 @@ class SiteBuilder:
 
     # --- the whole site ---
 
-    def build(self) -> None:
+    def build(self, *, workers: int | None = None, progress: Progress | None = None) -> None:
         (self.out / "area").mkdir()
         (self.out / "static").mkdir()
         shutil.copyfile(HERE / "static" / "site.js", self.out / "static" / "site.js")
@@ -298,10 +303,44 @@ class SiteBuilder:
             self.out / "static" / "site.css",
             css + "/* the palette: basismonitor.site.palette */\n" + css_rules(),
         )
-        for area in records(self.ed.areas):
-            self.area(area)
+        areas = records(self.ed.areas)
+        workers = site_workers(len(areas)) if workers is None else max(1, workers)
+        if workers > 1 and len(areas) > 1:
+            self._areas_in_processes(areas, workers, progress)
+        else:
+            self.areas(areas)
         write_text(self.out / "index.html", self.index_page())
         self.manifest()
+
+    def areas(self, areas: list[dict]) -> None:
+        """The pages of these areas, their downloads formatted a batch at a time."""
+        step = self.downloads.batch
+        for i in range(0, len(areas), step):
+            batch = areas[i : i + step]
+            self.downloads.load([a["area_code"] for a in batch])
+            for area in batch:
+                self.area(area)
+
+    def _areas_in_processes(self, areas: list[dict], workers: int, progress) -> None:
+        """The area pages in `workers` forked processes: each inherits this builder (the
+        edition, layouts and lookups, copy-on-write) and writes every workers-th area's files.
+        An error in any page fails the build, as in one process."""
+        global _FORKED
+        # the rasters are made once here, not once per process
+        self.raster(self.status_cells)
+        if self.has_development:
+            self.raster(self.development_cells)
+        context = multiprocessing.get_context("fork")
+        _FORKED = (self, areas, workers)
+        try:
+            with context.Pool(workers) as pool:
+                done = 0
+                for n in pool.imap_unordered(_build_share, range(workers)):
+                    done += n
+                    if progress is not None:
+                        progress(f"  compass pages: {done:,} of {len(areas):,} areas")
+        finally:
+            _FORKED = None
 
     def raster(self, cells: list[Cell]) -> RingRaster:
         return _raster(tuple(cells))
@@ -361,16 +400,7 @@ class SiteBuilder:
                 cells, views, self.quadrant_labels, prefix=prefix, title=title, desc=desc
             )
 
-        tables = area_tables(ed, code, self.labels)
-        (self.out / "area" / f"{code}.csv").write_bytes(area_csv(tables))
-        area_xlsx(
-            self.out / "area" / f"{code}.xlsx",
-            tables,
-            edition=ed.edition,
-            area_code=code,
-            area_name=name,
-            gemeente_name=ed.gemeente_name,
-        )
+        self.downloads.write(self.out / "area", code, name)
         downloads = []
         for suffix, label in DOWNLOADS:
             path = self.out / "area" / f"{code}{suffix}"
@@ -655,6 +685,37 @@ class SiteBuilder:
         write_text(
             self.out / "manifest.json", json.dumps(manifest, indent=1, ensure_ascii=False) + "\n"
         )
+
+
+# what a forked page builder inherits (set only while the pool runs)
+_FORKED: tuple[SiteBuilder, list[dict], int] | None = None
+
+
+def _build_share(share: int) -> int:
+    builder, areas, workers = _FORKED
+    mine = areas[share::workers]
+    builder.areas(mine)
+    return len(mine)
+
+
+def site_workers(areas: int) -> int:
+    """Processes for the area pages: $BASISMONITOR_SITE_WORKERS, else one per usable core; one
+    for small sites (starting processes costs more than ~50 pages)."""
+    configured = os.environ.get("BASISMONITOR_SITE_WORKERS")
+    if configured:
+        try:
+            return max(1, int(configured))
+        except ValueError:
+            raise ValueError(
+                f"BASISMONITOR_SITE_WORKERS must be a number of processes, not {configured!r}"
+            ) from None
+    if areas < 50 or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, areas // 25))
 
 
 @functools.lru_cache(maxsize=4)

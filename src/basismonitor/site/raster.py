@@ -42,13 +42,16 @@ STRIPE_WIDTH = 2.2
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
-    """An RGB image (H x W x 3, uint8) as PNG bytes (filter 'up', zlib level 9)."""
+    """An RGB image (H x W x 3, uint8) as PNG bytes (filter 'up', zlib level 3: a quarter of
+    level 6's time for a file ~25% larger; the chart is mostly flat colour)."""
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
     height, width, _ = rgb.shape
-    up = rgb.astype(np.int16)
-    up[1:] -= rgb[:-1].astype(np.int16)
-    up = (up % 256).astype(np.uint8).reshape(height, width * 3)
-    raw = np.concatenate([np.full((height, 1), 2, dtype=np.uint8), up], axis=1).tobytes()
+    flat = rgb.reshape(height, width * 3)
+    rows = np.empty((height, width * 3 + 1), dtype=np.uint8)
+    rows[:, 0] = 2  # filter type 'up': each byte minus the byte above, modulo 256
+    rows[0, 1:] = flat[0]
+    np.subtract(flat[1:], flat[:-1], out=rows[1:, 1:])  # uint8 arithmetic wraps modulo 256
+    raw = rows.tobytes()
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (
@@ -59,7 +62,7 @@ def png_bytes(rgb: np.ndarray) -> bytes:
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw, 6))
+        + chunk(b"IDAT", zlib.compress(raw, 3))
         + chunk(b"IEND", b"")
     )
 
@@ -296,19 +299,35 @@ class RingRaster:
             else:
                 solid[i] = stripe[i] = hex_to_rgb(colour)
         solid[n] = stripe[n] = hex_to_rgb("#ffffff")
-        idx = np.where(self.pure_index < 0, n, self.pure_index)
-        img = solid[idx]
+        idx, at_mixed, samples = self._lookups(n)
+        # the fills are whole RGB values: plain pixels are a uint8 lookup (np.take: several
+        # times faster than fancy indexing); only the hatched and the anti-aliased (mixed)
+        # pixels are blended in floats and rounded
+        img = np.take(_to_u8(solid), idx, axis=0)
         hatched = np.array([h for _, h in fills] + [False], dtype=bool)
         if hatched.any():
-            at = hatched[idx]
+            at = np.take(hatched, idx)
             share = self.stripe_share[at][:, None]
-            img[at] = solid[idx[at]] * (1 - share) + stripe[idx[at]] * share
-        if not len(self.mixed_at[0]):
-            return np.clip(np.rint(img), 0, 255).astype(np.uint8)
-        m_idx = np.where(self.mixed_index < 0, n, self.mixed_index)
-        mixed = np.where(self.mixed_stripe[..., None], stripe[m_idx], solid[m_idx]).mean(axis=0)
-        img[self.mixed_at] = mixed
-        return np.clip(np.rint(img), 0, 255).astype(np.uint8)
+            img[at] = _to_u8(solid[idx[at]] * (1 - share) + stripe[idx[at]] * share)
+        if not len(at_mixed[0]):
+            return img
+        both = np.concatenate([solid, stripe])  # sample k of a mixed pixel: solid or stripe
+        img[at_mixed] = _to_u8(np.take(both, samples, axis=0).mean(axis=0))
+        return img
+
+    def _lookups(self, n: int):
+        """Per pixel the fill row (n: white), and per mixed pixel's sample its row in
+        [solid; stripe]; computed once per layout."""
+        if getattr(self, "_lookup_cache", None) is None:
+            idx = np.where(self.pure_index < 0, n, self.pure_index).astype(np.intp)
+            m_idx = np.where(self.mixed_index < 0, n, self.mixed_index).astype(np.intp)
+            samples = m_idx + (n + 1) * self.mixed_stripe.astype(np.intp)
+            self._lookup_cache = (idx, self.mixed_at, samples)
+        return self._lookup_cache
+
+
+def _to_u8(values: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(values), 0, 255).astype(np.uint8)
 
 
 def compass_png(
