@@ -46,7 +46,9 @@ def build(warehouse: Path, edition: int, *, base_period: int | None = None, prog
 
     changed_only builds only the sources whose loads changed since the last successful build and
     what depends on them, or everything when the project or the vars changed (see
-    basismonitor.build_state); an explicit select or full_refresh overrides it. Every successful
+    basismonitor.build_state); an explicit select or full_refresh overrides it. A narrowed build
+    leaves out dbt's unit tests: they test the code on fixtures, and the code is that of the
+    recorded build before it, which ran them. Every successful
     build without an explicit select records what it saw, for the next changed_only build."""
     from basismonitor.build_state import plan_build, record_build
     from basismonitor.dbt import run_dbt
@@ -64,6 +66,10 @@ def build(warehouse: Path, edition: int, *, base_period: int | None = None, prog
                 return []
             select = plan.select
     args = ["--select", select] if select else []
+    if changed_only and plan is not None and plan.select:
+        # a narrowed build: the project is the one the recorded builds ran with, and the first
+        # of them was a whole build whose unit tests (fixtures, not data) passed on this code
+        args += ["--exclude-resource-type", "unit_test"]
     if full_refresh:
         args.append("--full-refresh")
     progress(f"dbt build on {warehouse} (edition {edition}{', full refresh' if full_refresh else ''}"

@@ -269,5 +269,7 @@ def test_changed_only_build_builds_what_the_changed_source_reaches(landed: Lande
     assert not {"model.basismonitor.int_registry_indicators_computed",
                 "model.basismonitor.int_activity_indicators_computed",
                 "model.basismonitor.stg_registry__population"} & nodes
+    assert any(n.startswith("test.") for n in nodes)  # the data tests ran, the unit tests not
+    assert not any(n.startswith("unit_test.") for n in nodes)
     assert plan_build(warehouse, vars_).nothing_to_build  # the narrowed build was recorded
     assert differences(warehouse, full_refresh_copy(warehouse, tmp_path / "full")) == {}
