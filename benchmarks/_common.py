@@ -58,6 +58,30 @@ def tree_rss_bytes(pid: int) -> int:
     return total
 
 
+def tree_pss_bytes(pid: int) -> int:
+    """Proportional set size of a process and its descendants, in bytes: each page shared by n
+    processes counts 1/n in each (Linux /proc/<pid>/smaps_rollup), so forked workers' shared
+    copy-on-write pages count once; what the tree really holds. 0 where smaps_rollup is absent."""
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+        pids = [pid, *(c.pid for c in proc.children(recursive=True))]
+    except Exception:  # noqa: BLE001 - psutil missing or the process gone
+        return 0
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1]) * 1024
+                        break
+        except OSError:
+            continue
+    return total
+
+
 def _proc_tree_rss(pid: int) -> int:
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
@@ -101,6 +125,7 @@ class MemorySampler:
         self.pid = pid or os.getpid()
         self.interval = interval
         self.peak_bytes = 0
+        self.peak_pss_bytes = 0
         self._window = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
@@ -113,6 +138,7 @@ class MemorySampler:
     def _sample(self) -> None:
         rss = tree_rss_bytes(self.pid)
         self.peak_bytes = max(self.peak_bytes, rss)
+        self.peak_pss_bytes = max(self.peak_pss_bytes, tree_pss_bytes(self.pid))
         self._window = max(self._window, rss)
 
     def start(self) -> MemorySampler:
@@ -133,6 +159,11 @@ class MemorySampler:
     @property
     def peak_mib(self) -> float:
         return self.peak_bytes / 2**20
+
+    @property
+    def peak_pss_mib(self) -> float:
+        """Peak proportional set size (shared pages counted once over the tree)."""
+        return self.peak_pss_bytes / 2**20
 
     def __enter__(self) -> MemorySampler:
         return self.start()

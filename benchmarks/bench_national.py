@@ -156,7 +156,7 @@ def run_stage(stage: str, warehouse: Path, inbox: Path, work: Path, *, full_refr
     if not timed_out and code != 0:
         raise SystemExit(f"stage {stage} failed (exit {code}); log: {log}")
     return {"stage": stage, "seconds": seconds, "peak_mib": sampler.peak_mib,
-            "timed_out": timed_out, "progress": lines, **result}
+            "peak_pss_mib": sampler.peak_pss_mib, "timed_out": timed_out, "progress": lines, **result}
 
 
 def ingest_files(progress: list[tuple[float, str]]) -> list[dict]:
@@ -215,7 +215,8 @@ def refresh_run(inbox: Path, work: Path, stages: list[str], args) -> dict:
         r = run_stage(stage, warehouse, inbox, work, docs=docs, timeout=timeout, log=log)
         if stage == "validate" and r.get("docs_dir"):
             docs = r["docs_dir"]
-        entry = {"seconds": r["seconds"], "peak_mib": r["peak_mib"]}
+        entry = {"seconds": r["seconds"], "peak_mib": r["peak_mib"],
+                 "peak_pss_mib": r["peak_pss_mib"]}
         if stage == "ingest":
             entry["files"] = ingest_files(r["progress"])
         if stage == "build":
@@ -229,7 +230,8 @@ def refresh_run(inbox: Path, work: Path, stages: list[str], args) -> dict:
                 entry["site_subset"] = site_subset(work / "exports", args.site_areas or 50, log,
                                                    args.publish_timeout)
         run["stages"][stage] = entry
-        print(f"  {stage}: {r['seconds']:.1f} s, peak {r['peak_mib']:.0f} MiB"
+        print(f"  {stage}: {r['seconds']:.1f} s, peak {r['peak_mib']:.0f} MiB RSS, "
+              f"{r['peak_pss_mib']:.0f} MiB PSS"
               + (" (stopped at the timeout)" if r["timed_out"] else ""), flush=True)
     return run
 
@@ -386,11 +388,13 @@ def summarise(runs: list[dict], stages: list[str]) -> dict:
     for stage in stages:
         seconds = [r["stages"][stage]["seconds"] for r in runs]
         peaks = [r["stages"][stage]["peak_mib"] for r in runs]
+        pss = [r["stages"][stage].get("peak_pss_mib", 0.0) for r in runs]
         med[stage] = {"seconds": statistics.median(seconds), "runs": seconds,
-                      "peak_mib": max(peaks)}
+                      "peak_mib": max(peaks), "peak_pss_mib": max(pss)}
     med["total_seconds"] = statistics.median(sum(r["stages"][s]["seconds"] for s in stages)
                                              for r in runs)
     med["peak_mib"] = max(med[s]["peak_mib"] for s in stages)
+    med["peak_pss_mib"] = max(med[s]["peak_pss_mib"] for s in stages)
     return med
 
 
@@ -406,9 +410,11 @@ def report(path: Path, top: int) -> None:
         print(f"\n(a) full refresh, {len(runs)} run(s); median per stage:")
         for stage in doc["stages"]:
             m = med[stage]
-            print(f"  {stage:<9} {m['seconds']:8.1f} s  peak {m['peak_mib']:7.0f} MiB  runs "
+            print(f"  {stage:<9} {m['seconds']:8.1f} s  peak {m['peak_mib']:7.0f} MiB RSS "
+                  f"{m.get('peak_pss_mib', 0):7.0f} MiB PSS  runs "
                   + ", ".join(f"{x:.1f}" for x in m["runs"]))
-        print(f"  total     {med['total_seconds']:8.1f} s  peak {med['peak_mib']:7.0f} MiB")
+        print(f"  total     {med['total_seconds']:8.1f} s  peak {med['peak_mib']:7.0f} MiB RSS "
+              f"{med.get('peak_pss_mib', 0):7.0f} MiB PSS")
         last = runs[-1]["stages"]
         if "ingest" in last:
             files = sorted(last["ingest"]["files"], key=lambda f: -f["seconds"])
