@@ -121,9 +121,9 @@ areas as (
         sum(share * denominator) as denominator,
         case when any_value(kind) = 'registry_count' then sum(share * value) else sum(a * value) end as value,
         cast(sum(n) as bigint) as n,
-        -- summed exactly (decimal): fct_indicator_value rounds it to 6 decimals, and a float sum
+        -- summed exactly (macro exact_sum): fct_indicator_value rounds it to 6 decimals, and a float sum
         -- in DuckDB's parallel order fell either side of a half (shares of 0.5 make ties)
-        cast(sum(cast(share * weighted_n as decimal(38, 10))) as double) as weighted_n,
+        cast({{ exact_sum('share * weighted_n') }} as double) as weighted_n,
         sqrt(sum(a * a * se * se)) as se,
         sum(a * contrast) as contrast,
         sqrt(sum(a * a * contrast_se * contrast_se)) as contrast_se,
