@@ -62,15 +62,8 @@ def tree_pss_bytes(pid: int) -> int:
     """Proportional set size of a process and its descendants, in bytes: each page shared by n
     processes counts 1/n in each (Linux /proc/<pid>/smaps_rollup), so forked workers' shared
     copy-on-write pages count once; what the tree really holds. 0 where smaps_rollup is absent."""
-    try:
-        import psutil
-
-        proc = psutil.Process(pid)
-        pids = [pid, *(c.pid for c in proc.children(recursive=True))]
-    except Exception:  # noqa: BLE001 - psutil missing or the process gone
-        return 0
     total = 0
-    for p in pids:
+    for p in _tree_pids(pid):
         try:
             with open(f"/proc/{p}/smaps_rollup") as fh:
                 for line in fh:
@@ -80,6 +73,17 @@ def tree_pss_bytes(pid: int) -> int:
         except OSError:
             continue
     return total
+
+
+def _tree_pids(pid: int) -> list[int]:
+    """The process and its descendants (psutil; [] once it has exited)."""
+    try:
+        import psutil
+
+        proc = psutil.Process(pid)
+        return [pid, *(c.pid for c in proc.children(recursive=True))]
+    except Exception:  # noqa: BLE001 - psutil missing or the process gone
+        return []
 
 
 def _proc_tree_rss(pid: int) -> int:

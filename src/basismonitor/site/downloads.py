@@ -201,8 +201,6 @@ SHEETS = {
 
 
 NOTES = (
-    ("Gemeente", None),
-    ("Editie", None),
     (
         "status",
         "Statuskompas: per knoop (indicator, thema, kwadrant, centrum) de waarde, de "
@@ -243,9 +241,12 @@ def write_area_workbook(
     sheet whose rows are finished SpreadsheetML cells (basismonitor.xlsx)."""
     from basismonitor import xlsx
 
-    fixed = {"Gemeente": gemeente_name, "Editie": str(edition)}
-    lines = [("Wijk", f"{area_name} ({area_code})")]
-    lines += [(key, fixed.get(key, text)) for key, text in NOTES]
+    lines = [
+        ("Wijk", f"{area_name} ({area_code})"),
+        ("Gemeente", gemeente_name),
+        ("Editie", str(edition)),
+        *NOTES,
+    ]
     with xlsx.Workbook(
         path,
         title=f"Basismonitor {area_name} ({area_code}), editie {edition}",
@@ -327,10 +328,16 @@ class AreaDownloads:
             "mart_compass_development": ed.development,
             "fct_indicator_value": ed.facts,
         }
+        from basismonitor.site.data import label_of
+
+        nodes = set(zip(ed.status["node_level"], ed.status["node_code"], strict=True))
+        nodes |= set(zip(ed.development["node_level"], ed.development["node_code"], strict=True))
+        nodes |= {("indicator", c) for c in ed.facts["indicator_code"].unique()}
         self.labels = pd.DataFrame(
-            [(level, code, label) for (level, code), label in labels.items()],
+            [(level, code, label_of(labels, level, code)) for level, code in sorted(nodes)],
             columns=["level", "code", "label"],
         )
+        self._pid = os.getpid()  # a connection opened in another process is in a page worker
         self._con: tuple[int, duckdb.DuckDBPyConnection] | None = None
         self._cache: dict[str, dict[str, tuple[list[str], list[str]]]] = {}
         self._queries: dict[str, tuple[str, list[str]]] | None = None
@@ -338,7 +345,8 @@ class AreaDownloads:
     def _connection(self) -> duckdb.DuckDBPyConnection:
         """One in-memory DuckDB per process (a forked page builder opens its own)."""
         if self._con is None or self._con[0] != os.getpid():
-            con = duckdb.connect(config={"threads": 1 if _forked() else os.cpu_count() or 1})
+            forked = os.getpid() != self._pid  # the workers share the cores: one thread each
+            con = duckdb.connect(config={"threads": 1 if forked else os.cpu_count() or 1})
             for name, frame in self.frames.items():
                 con.register(name, frame)
             con.register("node_labels", self.labels)
@@ -358,11 +366,7 @@ class AreaDownloads:
                 level, code, where = "'indicator'", "t.indicator_code", "not t.is_city"
             else:
                 level, code, where = "t.node_level", "t.node_code", "true"
-            label = (
-                f"coalesce(nullif(l.label, ''), case when {level} = 'centre' then "
-                f"'Totaal (centrum)' else upper({code}[1]) || lower(replace({code}, '_', ' ')[2:])"
-                " end)"
-            )
+            label = "l.label"  # label_of's, for every node of the tables (__init__)
             types["label_nl"] = "VARCHAR"
             columns = [c for c in KEEP[name] if c in types]
             # the CSV's fields: a table's own columns, the facts' indicator as node_code
@@ -426,12 +430,6 @@ class AreaDownloads:
             area_name=name,
             gemeente_name=self.ed.gemeente_name,
         )
-
-
-def _forked() -> bool:
-    from basismonitor.site import build
-
-    return build._FORKED is not None
 
 
 def _csv_field(column: str, dtype: str, integer: bool) -> str:
