@@ -1,6 +1,11 @@
 """Where a dbt run's time goes: `dbt seed` + `dbt run` on a warehouse, the models by execution time.
 
-    python benchmarks/profile_dbt.py WAREHOUSE [--edition 2024] [--select ...] [--no-seed] [--json FILE]
+    python benchmarks/profile_dbt.py WAREHOUSE [--edition 2024] [--select ...] [--exclude ...]
+                                     [--threads N] [--no-seed] [--json FILE]
+
+    # the models bench_marts.py times, one at a time (beside run_marts.py --per-statement):
+    python benchmarks/profile_dbt.py WAREHOUSE --no-seed --threads 1 \
+        --select +mart_compass_status +mart_compass_development --exclude path:models/intermediate/survey
 
 Runs dbt as the pipeline does (basismonitor.dbt.run_dbt, in this process) on a warehouse after
 `basismonitor ingest` and prints each model's execution_time from dbt's run results, slowest
@@ -25,6 +30,8 @@ def main(argv=None) -> int:
     parser.add_argument("warehouse", type=Path)
     parser.add_argument("--edition", type=int, default=2024)
     parser.add_argument("--select", nargs="+", help="dbt node selection (default: every model)")
+    parser.add_argument("--exclude", nargs="+", help="dbt nodes to leave out")
+    parser.add_argument("--threads", type=int, help="dbt threads (default: the profile's 2)")
     parser.add_argument("--no-seed", action="store_true", help="the catalogue is already seeded")
     parser.add_argument("--json", type=Path, help="write the timings here")
     args = parser.parse_args(argv)
@@ -37,10 +44,14 @@ def main(argv=None) -> int:
         run_dbt("seed", args.warehouse)
         print(f"dbt seed: {time.perf_counter() - start:.1f}s", flush=True)
     start = time.perf_counter()
-    nodes = run_dbt("run", args.warehouse, args=["--select", *args.select] if args.select else [],
-                    vars={"current_period": args.edition})
+    dbt_args = (["--select", *args.select] if args.select else []) + (
+        ["--exclude", *args.exclude] if args.exclude else []) + (
+        ["--threads", str(args.threads)] if args.threads else [])
+    nodes = run_dbt("run", args.warehouse, args=dbt_args, vars={"current_period": args.edition})
     wall = time.perf_counter() - start
-    print(f"dbt run: {wall:.1f}s wall; {load()}")
+    summed = sum(n["seconds"] for n in nodes)
+    print(f"dbt run: {wall:.1f}s wall (dbt's start-up, parsing and closing the warehouse included), "
+          f"{summed:.1f}s summed over the nodes; {load()}")
     for node in sorted(nodes, key=lambda n: -n["seconds"]):
         print(f"  {node['seconds']:8.2f}s  {node['node'].split('.', 2)[-1]}")
     if args.json:

@@ -437,7 +437,9 @@ areas as (
         sum(share * denominator) as denominator,
         case when any_value(kind) = 'registry_count' then sum(share * value) else sum(a * value) end as value,
         cast(sum(n) as bigint) as n,
-        sum(share * weighted_n) as weighted_n,
+        -- summed exactly as the dbt model does (its macro exact_sum): the 6-decimal rounding in the
+        -- fact table must not depend on the order the threads add the terms in
+        cast(sum(cast(share * weighted_n as decimal(38, 12))) as double) as weighted_n,
         sqrt(sum(a * a * se * se)) as se,
         sum(a * contrast) as contrast,
         sqrt(sum(a * a * contrast_se * contrast_se)) as contrast_se,

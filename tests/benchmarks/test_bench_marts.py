@@ -101,3 +101,21 @@ def test_a_missing_or_extra_row_fails(three):
     with pytest.raises(MartsDiffer, match="rows on one side only"):
         compare_frames("mart_compass_status", dbt_marts["mart_compass_status"], moved,
                        MARTS["mart_compass_status"])
+
+
+def test_the_script_run_statement_by_statement_does_the_same_work(marts_warehouse, tmp_path):
+    """`run_marts.py --per-statement` (the breakdown in BENCHMARKS.md) runs every statement of the
+    script once and gives the marts of the whole script."""
+    import run_marts
+
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(marts_warehouse, copy)
+    times = run_marts.run_per_statement(copy, current_period=EDITION)
+    names = [name for name, _ in times]
+    assert names[0] == "connect" and names[-1] == "close"
+    assert len(names) == len(run_marts.statements(run_marts.render(EDITION))) + 2
+    for table in ("activity_values", "indicator_values", "hand.fct_indicator_value",
+                  "hand.mart_compass_status", "hand.mart_compass_development"):
+        assert names.count(table) == 1, table
+    with duckdb.connect(str(copy), read_only=True) as con:
+        compare_marts(read_marts(con, "marts"), read_marts(con, "hand"), actual_label="hand-written by statement")
