@@ -41,21 +41,26 @@ def render(current_period: int | None = None, base_period: int | None = None) ->
 def run(warehouse: Path, *, current_period: int | None = None, base_period: int | None = None,
         threads: int | None = None) -> float:
     """Run the script in its own connection; returns its wall time in seconds (connect included)."""
-    import duckdb
-
-    from basismonitor.config import duckdb_config
-
     sql = render(current_period, base_period)
     start = time.perf_counter()
-    config = duckdb_config()
-    if threads:
-        config["threads"] = str(threads)
-    con = duckdb.connect(str(warehouse), config=config)
+    con = _connect(warehouse, threads)
     try:
         con.execute(sql)
     finally:
         con.close()
     return time.perf_counter() - start
+
+
+def _connect(warehouse: Path, threads: int | None = None):
+    """A connection with the platform's DuckDB config, as the dbt profile and the pipeline open."""
+    import duckdb
+
+    from basismonitor.config import duckdb_config
+
+    config = duckdb_config()
+    if threads:
+        config["threads"] = str(threads)
+    return duckdb.connect(str(warehouse), config=config)
 
 
 def statements(sql: str) -> list[tuple[str, str]]:
@@ -77,13 +82,9 @@ def run_per_statement(warehouse: Path, *, current_period: int | None = None,
                       base_period: int | None = None) -> list[tuple[str, float]]:
     """Run the script one statement at a time in one connection (the same work as run());
     returns each statement's wall time, then ("connect", ...) and ("close", ...)."""
-    import duckdb
-
-    from basismonitor.config import duckdb_config
-
     parts = statements(render(current_period, base_period))
     start = time.perf_counter()
-    con = duckdb.connect(str(warehouse), config=duckdb_config())
+    con = _connect(warehouse)
     times = [("connect", time.perf_counter() - start)]
     try:
         for name, text in parts:
