@@ -116,6 +116,53 @@ create table if not exists raw.registry_values (
     _source varchar, _file varchar, _sha256 varchar, _row_number bigint, _load_id varchar, _loaded_at timestamp
 );
 
+-- CBS 100 m grid (kind grid): one row per square x year x variable; x_rd, y_rd the square's
+-- centroid in RD New. -99998 (none) lands as 0 with missing_reason nil, -99997 as null (hidden).
+create table if not exists raw.grid_values (
+    edition integer,                  -- the delivery's period folder
+    square_code varchar not null,
+    year integer,
+    variable varchar not null,        -- lower case: inw, won, i_014, man, vrouw, ...
+    value double,
+    value_raw varchar,
+    missing_reason varchar,
+    x_rd double,
+    y_rd double,
+    _source varchar, _file varchar, _sha256 varchar, _row_number bigint, _load_id varchar, _loaded_at timestamp
+);
+
+-- Police incident exports (kind incidents): one row per incident. street, house_number and
+-- postcode are personal data: they stay in raw (staging drops them).
+create table if not exists raw.incidents (
+    period integer,
+    incident_key varchar,             -- pseudonymised incident id
+    incident_type varchar,
+    begin_at timestamp,
+    end_at timestamp,
+    reported_at timestamp,
+    year integer,                     -- the year of begin_at
+    x_rd double,
+    y_rd double,
+    police_wijk varchar,
+    police_buurt varchar,
+    street varchar,
+    house_number varchar,
+    postcode varchar,
+    _source varchar, _file varchar, _sha256 varchar, _row_number bigint, _load_id varchar, _loaded_at timestamp
+);
+
+-- Facility points (kind points): horeca, coffeeshops, bus stops, ...
+create table if not exists raw.points (
+    period integer,
+    point_key varchar,
+    category varchar,
+    name varchar,
+    x_rd double,
+    y_rd double,
+    attributes json,
+    _source varchar, _file varchar, _sha256 varchar, _row_number bigint, _load_id varchar, _loaded_at timestamp
+);
+
 create table if not exists raw.police_crimes (
     period integer not null,
     area_code varchar not null,

@@ -26,3 +26,9 @@
     {#- The area edition in force in a period: the latest edition that started on or before it. -#}
     (select max(e.edition) from {{ ref('int_area_editions') }} as e where e.edition <= {{ period_expr }})
 {%- endmacro %}
+
+{% macro is_additive_total(indicator_alias) -%}
+    {#- Counts and surfaces (kind registry_count, unit ha): descriptive totals, not standings; the
+        status compass leaves them out and the development compass indexes their relative change. -#}
+    coalesce({{ indicator_alias }}.kind = 'registry_count' or {{ indicator_alias }}.unit = 'ha', false)
+{%- endmacro %}

@@ -27,6 +27,35 @@ def duckdb_config() -> dict[str, str]:
             or DEFAULT_DUCKDB_MEMORY_LIMIT}
 
 
+def spatial_extension_path() -> Path:
+    """DuckDB's spatial extension as shipped by the package duckdb-extension-spatial (extensions
+    cannot be downloaded at run time here: it is loaded from this file)."""
+    import importlib.util
+
+    import duckdb
+
+    spec = importlib.util.find_spec("duckdb_extension_spatial")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the package duckdb-extension-spatial is not installed (pyproject.toml)")
+    root = Path(next(iter(spec.submodule_search_locations)))
+    path = root / "extensions" / f"v{duckdb.__version__}" / "spatial.duckdb_extension"
+    if not path.exists():
+        found = sorted(root.glob("extensions/*/spatial.duckdb_extension"))
+        raise RuntimeError(f"no spatial extension for DuckDB {duckdb.__version__} in {root} "
+                           f"(found: {', '.join(str(f) for f in found) or 'none'}): pin "
+                           f"duckdb-extension-spatial to the DuckDB version")
+    return path
+
+
+def load_spatial(con) -> None:
+    """LOAD the spatial extension into a DuckDB connection (ST_Read, ST_Transform, ...)."""
+    con.execute(f"LOAD '{spatial_extension_path()}'")
+
+
+# dbt loads the extension in its on-run-start hook (macro load_spatial) from this variable.
+os.environ.setdefault("BASISMONITOR_SPATIAL_EXTENSION", str(spatial_extension_path()))
+
+
 def _path(env: str, default: Path) -> Path:
     value = os.environ.get(env)
     return Path(value).expanduser().resolve() if value else default

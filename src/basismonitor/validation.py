@@ -205,10 +205,14 @@ CHECKS: dict[str, str] = {
     "base_value_in_unit_range": _unit_range("t.base_value"),
     "se_not_negative": "t.standard_error is null or t.standard_error >= 0",
     "harmonised_se_not_negative": "t.se is null or t.se >= 0",
+    # a count's change is relative (%), every other indicator's the difference
     "change_is_current_minus_base": "t.change is null or t.current_value is null "
-                                    "or t.base_value is null or abs(t.change - (t.current_value "
+                                    "or t.base_value is null or case when ind.kind = "
+                                    "'registry_count' or ind.unit = 'ha' then abs(t.change - 100 * (t.current_value "
+                                    "/ nullif(t.base_value, 0) - 1)) <= 1e-6 * greatest(1, "
+                                    "abs(t.change)) else abs(t.change - (t.current_value "
                                     "- t.base_value)) <= 1e-6 * greatest(1, abs(t.current_value), "
-                                    "abs(t.base_value))",
+                                    "abs(t.base_value)) end",
     # the compass
     "class_matches_index": f"t.class is not distinct from ({_EXPECTED_CLASS})",
     "shown_node_has_index_and_class": "t.suppressed or (t.index_value is not null "

@@ -2,7 +2,7 @@
 
 with
 
-areas as (select * from {{ ref('stg_areas__areas') }}),
+areas as (select * from {{ ref('int_area_division') }}),
 editions as (select * from {{ ref('int_area_editions') }}),
 
 final as (

@@ -3,6 +3,8 @@
 -- crosswalk). Index = 100 + scale x polarity x (area change - city change) / spread, spread = the
 -- mean absolute deviation of the areas' changes from the city change. For survey indicators the
 -- difference of changes is tested with the variance of both waves' contrasts (independent samples).
+-- Counts and surfaces (macro is_additive_total) change relatively: change = 100 x (current / base
+-- - 1) %, against the city's relative change.
 
 with
 
@@ -30,7 +32,12 @@ paired as (
         current_.indicator_code,
         current_.value as current_value,
         base.value as base_value,
-        current_.value - base.value as change,
+        -- a count changes relatively (%): population growth is development, a wijk's absolute
+        -- change against the city's total is not
+        case
+            when {{ is_additive_total('indicators') }} then 100 * (current_.value / nullif(base.value, 0) - 1)
+            else current_.value - base.value
+        end as change,
         current_.contrast_with_city - base.contrast_with_city as contrast_change,
         sqrt(current_.contrast_se * current_.contrast_se + base.contrast_se * base.contrast_se) as contrast_change_se,
         coalesce(current_.suppression_reason, base.suppression_reason,
@@ -38,6 +45,8 @@ paired as (
         current_.n_unweighted as n_unweighted_current,
         base.n_unweighted as n_unweighted_base
     from facts as current_
+    inner join indicators
+        on indicators.indicator_code = current_.indicator_code
     left join facts as base
         on base.area_code = current_.area_code
         and base.indicator_code = current_.indicator_code

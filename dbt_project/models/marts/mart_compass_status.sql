@@ -4,6 +4,11 @@
 -- deviation of the city's areas from the city value, clipped to [index_min, index_max]. A survey
 -- indicator leaves "gemiddeld" only when its contrast with the city is significant at 95%.
 -- Composition indicators (polarity 0 / quadrant not judged) are shaded minder/meer, never judged.
+-- Counts (kind registry_count: inhabitants, households, dwellings, surface) are descriptive: an
+-- area's count against the city's total says nothing about its standing, so they are not in the
+-- status compass at all (not indexed, not in a theme, quadrant or centre, not in the
+-- similar-areas distance); fct_indicator_value and the profile show them, and the development
+-- compass indexes their relative change.
 
 with
 
@@ -55,6 +60,7 @@ compared as (
         on reference_values.gemeente_code = current_values.gemeente_code
         and reference_values.indicator_code = current_values.indicator_code
     where not current_values.is_city
+        and not {{ is_additive_total('indicators') }}
 
 ),
 

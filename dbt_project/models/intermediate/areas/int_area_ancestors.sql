@@ -6,7 +6,7 @@ with recursive
 areas as (
 
     select edition, area_code, area_level, parent_code
-    from {{ ref('stg_areas__areas') }}
+    from {{ ref('int_area_division') }}
 
 ),
 

@@ -90,8 +90,8 @@ native as (
         suppression_reason,
         city_value_source,
         list_distinct(load_ids) as load_ids,
-        true as is_native,
-        method as harmonisation_method
+        derivation is null as is_native,
+        coalesce(derivation || '; ', '') || method as harmonisation_method
     from is_native_contribution
     where native
 
@@ -133,8 +133,8 @@ areas as (
         end as suppression_reason,
         any_value(city_value_source) as city_value_source,
         list_distinct(flatten(list(load_ids))) as load_ids,
-        bool_and(from_edition_is_current) as is_native,
-        string_agg(distinct method, '; ') as harmonisation_method
+        bool_and(from_edition_is_current and derivation is null) as is_native,
+        coalesce(string_agg(distinct derivation, '; ') || '; ', '') || string_agg(distinct method, '; ') as harmonisation_method
     from (select *, method = 'identity' as from_edition_is_current from weighted)
     group by indicator_code, period, to_area_code
 
@@ -178,8 +178,8 @@ cities as (
         suppression_reason,
         city_value_source,
         load_ids,
-        true as is_native,
-        'identity' as harmonisation_method,
+        derivation is null as is_native,
+        coalesce(derivation || '; ', '') || 'identity' as harmonisation_method,
         ci_low,
         ci_high,
         significant

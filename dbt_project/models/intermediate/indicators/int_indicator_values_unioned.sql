@@ -44,7 +44,8 @@ survey as (
                 then 'n below ' || coalesce(indicators.min_n, {{ var('survey_min_n_default') }})
         end as suppression_reason,
         'estimated from respondents' as city_value_source,
-        survey_loads.load_ids
+        survey_loads.load_ids,
+        cast(null as varchar) as derivation
     from {{ ref('int_survey_estimates') }} as estimates
     inner join indicators
         on indicators.indicator_code = estimates.indicator_code
@@ -78,7 +79,8 @@ counts as (
         cast(null as boolean) as significant,
         suppression_reason,
         city_value_source,
-        load_ids
+        load_ids,
+        derivation
     from {{ ref('int_registry_indicators_computed') }}
     union all by name
     select
@@ -101,7 +103,8 @@ counts as (
         cast(null as boolean) as significant,
         suppression_reason,
         city_value_source,
-        load_ids
+        load_ids,
+        cast(null as varchar) as derivation
     from {{ ref('int_activity_indicators_computed') }}
 
 ),

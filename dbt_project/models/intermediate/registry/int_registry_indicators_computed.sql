@@ -18,53 +18,109 @@ indicators as (
 
 ),
 
+bindings as (
+
+    select * from {{ ref('registry_bindings') }}
+
+),
+
 kwb as (
 
     select * from {{ ref('int_registry_values_located') }}
 
 ),
 
+bound as (
+
+    select
+        bindings.indicator_code,
+        bindings.role,
+        bindings.priority,
+        kwb.*,
+        kwb.value * bindings.scale as scaled
+    from kwb
+    inner join bindings
+        on bindings.source = kwb.source
+        and bindings.variable = kwb.variable
+        and kwb.period between coalesce(bindings.first_period, 0) and coalesce(bindings.last_period, 9999)
+
+),
+
+chosen_source as (
+
+    -- several sources may bind one indicator (the municipality's inhabitants and CBS's): per
+    -- indicator and period the lowest priority that has figures wins, for the areas and the city
+    select indicator_code, period, min(priority) as priority
+    from bound
+    group by all
+
+),
+
+kwb_pivoted as (
+
+    select
+        bound.indicator_code,
+        bound.period,
+        bound.edition,
+        bound.gemeente_code,
+        bound.area_code,
+        bound.is_city,
+        bool_or(bound.role = 'value') as has_value,
+        max(bound.scaled) filter (where bound.role = 'value') as bound_value,
+        max(bound.scaled) filter (where bound.role = 'numerator') as numerator,
+        max(bound.scaled) filter (where bound.role = 'denominator') as denominator,
+        min(bound.missing_reason) as missing_reason,
+        list_distinct(flatten(list(bound.load_ids))) as load_ids,
+        string_agg(distinct bound.derivation, '; ') as derivation,
+        min(bound.city_value_source) as city_value_source
+    from bound
+    semi join chosen_source
+        on chosen_source.indicator_code = bound.indicator_code
+        and chosen_source.period = bound.period
+        and chosen_source.priority = bound.priority
+    group by all
+
+),
+
 kwb_population as (
 
-    select period, area_code, value as population
-    from kwb
-    where variable = 'a_inw'
+    select period, area_code, bound_value as population
+    from kwb_pivoted
+    where indicator_code = 'inwoners'
 
 ),
 
 kwb_indicators as (
 
     select
-        indicators.indicator_code,
+        kwb_pivoted.indicator_code,
         indicators.kind,
-        numerator.period,
-        numerator.edition,
-        numerator.gemeente_code,
-        numerator.area_code,
-        numerator.is_city,
-        case when indicators.kind in ('registry_value', 'registry_count') then null else numerator.value end as numerator,
-        denominator.value as denominator,
+        kwb_pivoted.period,
+        kwb_pivoted.edition,
+        kwb_pivoted.gemeente_code,
+        kwb_pivoted.area_code,
+        kwb_pivoted.is_city,
+        case when indicators.kind in ('registry_value', 'registry_count') then null else kwb_pivoted.numerator end as numerator,
+        kwb_pivoted.denominator,
         case
-            when indicators.kind = 'registry_share' then numerator.value / nullif(denominator.value, 0)
-            when indicators.kind = 'registry_rate' then 1000 * numerator.value / nullif(denominator.value, 0)
-            else numerator.value
+            when kwb_pivoted.has_value then kwb_pivoted.bound_value
+            when indicators.kind = 'registry_share' then kwb_pivoted.numerator / nullif(kwb_pivoted.denominator, 0)
+            when indicators.kind = 'registry_rate' then 1000 * kwb_pivoted.numerator / nullif(kwb_pivoted.denominator, 0)
+            else kwb_pivoted.numerator
         end as value,
-        coalesce(numerator.missing_reason, denominator.missing_reason) as missing_reason,
+        kwb_pivoted.missing_reason,
         kwb_population.population,
         indicators.min_count,
         indicators.min_population,
-        list_distinct(list_value(numerator.load_id, denominator.load_id)) as load_ids
-    from indicators
-    inner join kwb as numerator
-        on numerator.variable = indicators.item
-    left join kwb as denominator
-        on denominator.variable = indicators.denominator
-        and denominator.period = numerator.period
-        and denominator.area_code = numerator.area_code
+        kwb_pivoted.load_ids,
+        kwb_pivoted.city_value_source,
+        kwb_pivoted.derivation
+    from kwb_pivoted
+    inner join indicators
+        on indicators.indicator_code = kwb_pivoted.indicator_code
     left join kwb_population
-        on kwb_population.period = numerator.period
-        and kwb_population.area_code = numerator.area_code
-    where indicators.source = 'kwb'
+        on kwb_population.period = kwb_pivoted.period
+        and kwb_population.area_code = kwb_pivoted.area_code
 
 ),
 
@@ -230,7 +286,7 @@ police_indicators as (
 
 unioned as (
 
-    select *, 'published' as city_value_source from kwb_indicators
+    select * from kwb_indicators
     union all by name
     select * from police_indicators
 
@@ -257,7 +313,8 @@ final as (
         end as suppression_reason,
         value,
         city_value_source,
-        load_ids
+        load_ids,
+        derivation
     from unioned
 
 )

@@ -16,6 +16,7 @@ renamed as (
         nullif(trim(parent_code), '') as parent_code,
         geometry_wkt,
         crs,
+        _source as source,
         _load_id as load_id
     from source
 

@@ -17,6 +17,7 @@ renamed as (
         value_raw,
         value,
         missing_reason,
+        _source as source,
         _load_id as load_id
     from source
 
