@@ -53,12 +53,15 @@ def test_refresh_dag_has_its_stages_in_order(dagbag):
         assert {f"ingest.discover_{name}", f"ingest.load_{name}"} <= ids
     for before, after in zip(sources, sources[1:], strict=False):
         assert f"ingest.load_{before}" in dag.task_dict[f"ingest.discover_{after}"].upstream_task_ids
-    # the producer (the one dbt build) runs after the last load, and is the only way in
-    assert f"ingest.load_{sources[-1]}" in dag.task_dict[PRODUCER].upstream_task_ids
+    # the preflight checks run after the last load; the producer (the one dbt build) after them,
+    # and is the only way in
+    assert f"ingest.load_{sources[-1]}" in dag.task_dict["preflight"].upstream_task_ids
+    assert "preflight" in dag.task_dict[PRODUCER].upstream_task_ids
     transform = [t for t in ids if t.startswith("transform.")]
     for task_id in transform:
         upstream = dag.task_dict[task_id].upstream_task_ids
-        assert not {u for u in upstream if u.startswith("ingest.")} or task_id == PRODUCER, task_id
+        assert not {u for u in upstream if u in ("preflight",) or u.startswith("ingest.")} \
+            or task_id == PRODUCER, task_id
     # validate waits for the whole transform group; publish for validate
     leaves = [t for t in transform if not dag.task_dict[t].downstream_task_ids - {"validate"}]
     assert leaves and all("validate" in dag.task_dict[t].downstream_task_ids for t in leaves)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import Asset, Param, dag, task, task_group
 
 from basismonitor.airflow_dbt import transform_group
-from basismonitor.airflow_support import WAREHOUSE_POOL, on_failure, settings_for
+from basismonitor.airflow_support import WAREHOUSE_POOL, dbt_vars_for, on_failure, settings_for
 
 TRANSFORM_DOC = """
 **transform**: the dbt project through astronomer-cosmos (`ExecutionMode.WATCHER`).
@@ -119,6 +119,19 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
                 previous = loaded
             return previous
 
+        @task(pool=WAREHOUSE_POOL)
+        def preflight(params=None, logical_date=None) -> list[str]:
+            """Refuse inputs that cannot make the edition, with the reason (no division landed for
+            the compass's area_source, one division delivered by two sources): before dbt, whose
+            tests would only say that a uniqueness or relationship test failed."""
+            from basismonitor.preflight import check_inputs
+
+            settings = settings_for(params, logical_date)
+            notes = check_inputs(settings.warehouse, dbt_vars_for(params, logical_date))
+            for note in notes:
+                print(f"note: {note}")
+            return notes
+
         @task
         def validate(params=None, logical_date=None) -> str | None:
             """Great Expectations gate on every mart: a failing critical expectation stops publication."""
@@ -145,7 +158,8 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
         loaded = ingest_group()
         built = transform_group(group_id="transform", doc_md=TRANSFORM_DOC, pool=WAREHOUSE_POOL,
                                 outlets=[MARTS])
-        loaded >> built
+        checked = preflight()
+        loaded >> checked >> built
         docs = validate()
         built >> docs
         publish(docs)

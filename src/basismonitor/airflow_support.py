@@ -54,9 +54,12 @@ def dbt_vars_for(params: dict | None, logical_date: datetime | None = None) -> d
     """
     params = params or {}
     edition = edition_for(params, logical_date)
-    dbt_vars: dict = {"current_period": edition}
+    settings = Settings.from_env()
+    dbt_vars: dict = {**settings.dbt_vars, "current_period": edition}
     if params.get("base_period"):
         dbt_vars["base_period"] = int(params["base_period"])
+    elif settings.base_period:
+        dbt_vars["base_period"] = settings.base_period
     base = dbt_vars.get("base_period", default_base_period())
     if base is not None and int(base) >= edition:
         raise InvalidRunParams(
@@ -81,7 +84,8 @@ def settings_for(params: dict | None, logical_date: datetime | None = None) -> S
     base = Settings.from_env()
     return Settings(
         warehouse=base.warehouse, exports=base.exports, inbox=base.inbox,
-        edition=edition_for(params, logical_date),
+        edition=edition_for(params, logical_date), base_period=base.base_period,
+        dbt_vars=base.dbt_vars,
     )
 
 

@@ -42,7 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
+    from basismonitor.config import SettingsError
+    from basismonitor.preflight import PreflightError
+
+    try:
+        return int(args.func(args) or 0)
+    except (PreflightError, SettingsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,7 +7,7 @@ configuration; deployments set the BASISMONITOR_* variables (see docs/DEPLOYMENT
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -63,16 +63,80 @@ def _path(env: str, default: Path) -> Path:
 
 @dataclass(frozen=True)
 class Settings:
+    """Where the refresh reads and writes, and its method settings.
+
+    BASISMONITOR_SETTINGS may name a YAML settings file for a municipality (see
+    examples/groningen/settings.yml):
+
+        edition: 2017          # the edition built (else $BASISMONITOR_EDITION or 2024)
+        base_period: 2008      # the development compass's base period (else dbt_project.yml's)
+        vars:                  # dbt vars over dbt_project.yml's (area_source, compass_level, ...)
+          area_source: gemeentelijke_indeling
+
+    BASISMONITOR_EDITION, when set, wins over the file's edition."""
+
     warehouse: Path
     exports: Path
     inbox: Path
     edition: int
+    base_period: int | None = None
+    dbt_vars: dict = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> Settings:
+        file = read_settings_file(os.environ.get("BASISMONITOR_SETTINGS"))
+        edition = os.environ.get("BASISMONITOR_EDITION") or file.get("edition") or 2024
         return cls(
             warehouse=_path("BASISMONITOR_WAREHOUSE", PROJECT_ROOT / "warehouse" / "basismonitor.duckdb"),
             exports=_path("BASISMONITOR_EXPORTS", PROJECT_ROOT / "exports"),
             inbox=_path("BASISMONITOR_INBOX", PROJECT_ROOT / "inbox"),
-            edition=int(os.environ.get("BASISMONITOR_EDITION", "2024")),
+            edition=int(edition),
+            base_period=int(file["base_period"]) if file.get("base_period") else None,
+            dbt_vars=dict(file.get("vars") or {}),
         )
+
+
+SETTINGS_KEYS = {"edition", "base_period", "vars"}
+
+
+def read_settings_file(path: str | os.PathLike | None) -> dict:
+    """A settings file (YAML) as a dict; {} for no path. Unknown keys are refused by name."""
+    if not path:
+        return {}
+    import yaml
+
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise SettingsError(f"settings file {path} does not exist (BASISMONITOR_SETTINGS / --settings)")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"settings file {path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise SettingsError(f"settings file {path}: expected keys {sorted(SETTINGS_KEYS)}, got {type(data).__name__}")
+    unknown = set(data) - SETTINGS_KEYS
+    if unknown:
+        raise SettingsError(f"settings file {path}: unknown key(s) {sorted(unknown)}; "
+                            f"known: {sorted(SETTINGS_KEYS)} (dbt vars go under `vars:`)")
+    if not isinstance(data.get("vars") or {}, dict):
+        raise SettingsError(f"settings file {path}: `vars` must be a mapping of dbt vars")
+    return data
+
+
+def parse_vars(text: str | None) -> dict:
+    """dbt vars given on the command line: a YAML or JSON mapping, as dbt's own --vars takes."""
+    if not text:
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"--vars is not a YAML/JSON mapping: {exc}") from exc
+    if not isinstance(data, dict):
+        raise SettingsError(f"--vars must be a mapping such as '{{compass_level: buurt}}', got {text!r}")
+    return data
+
+
+class SettingsError(ValueError):
+    """A settings file or --vars that cannot be used; the message says which and why."""

@@ -40,7 +40,7 @@ def ingest(warehouse: Path, inbox: Path, *, progress: Progress = print) -> list:
 
 def build(warehouse: Path, edition: int, *, base_period: int | None = None, progress: Progress = print,
           select: str | None = None, full_refresh: bool = False,
-          changed_only: bool = False) -> list[dict]:
+          changed_only: bool = False, dbt_vars: dict | None = None) -> list[dict]:
     """`dbt build`. The survey models are incremental per wave (only new or changed waves are
     computed); full_refresh passes dbt's --full-refresh: every incremental model is rebuilt.
 
@@ -52,10 +52,13 @@ def build(warehouse: Path, edition: int, *, base_period: int | None = None, prog
     build without an explicit select records what it saw, for the next changed_only build."""
     from basismonitor.build_state import plan_build, record_build
     from basismonitor.dbt import run_dbt
+    from basismonitor.preflight import check_edition_has_figures, check_inputs
 
-    vars_ = {"current_period": edition}
+    vars_ = {**(dbt_vars or {}), "current_period": edition}
     if base_period is not None:
         vars_["base_period"] = base_period
+    for note in check_inputs(warehouse, vars_):
+        progress(f"note: {note}")
     plan = None
     if select is None:
         plan = plan_build(warehouse, vars_)
@@ -75,14 +78,18 @@ def build(warehouse: Path, edition: int, *, base_period: int | None = None, prog
     progress(f"dbt build on {warehouse} (edition {edition}{', full refresh' if full_refresh else ''}"
              f"{', ' + select if select else ''})")
     nodes = run_dbt("build", warehouse, args=args, vars=vars_)
+    if not select or changed_only:
+        check_edition_has_figures(warehouse, edition)
     if plan is not None:
         record_build(warehouse, plan, select or "")
     return nodes
 
 
 def validate(warehouse: Path, edition: int, *, docs_root: Path | None = None, progress: Progress = print):
+    from basismonitor.preflight import check_edition_has_figures
     from basismonitor.validation import GateFailed, validate_warehouse
 
+    check_edition_has_figures(warehouse, edition)
     docs_root = docs_root or PROJECT_ROOT / "var" / "validation"
     result = validate_warehouse(warehouse, edition, docs_root=docs_root, progress=progress)
     for failure in result.warnings:
@@ -112,6 +119,7 @@ def refresh(settings: Settings, *, edition: int | None = None, base_period: int 
     """All stages in this process; returns the wall time per stage. full_refresh, changed_only:
     see build."""
     edition = edition or settings.edition
+    base_period = base_period if base_period is not None else settings.base_period
     times = StageTimes()
 
     def timed(name, fn, *args, **kwargs):
@@ -123,7 +131,7 @@ def refresh(settings: Settings, *, edition: int | None = None, base_period: int 
 
     timed("ingest", ingest, settings.warehouse, settings.inbox, progress=progress)
     timed("build", build, settings.warehouse, edition, base_period=base_period, progress=progress,
-          full_refresh=full_refresh, changed_only=changed_only)
+          full_refresh=full_refresh, changed_only=changed_only, dbt_vars=settings.dbt_vars)
     gate = timed("validate", validate, settings.warehouse, edition, progress=progress)
     timed("publish", publish, settings.warehouse, settings.exports, edition, docs_dir=gate.docs_dir,
           progress=progress)
@@ -134,22 +142,35 @@ def refresh(settings: Settings, *, edition: int | None = None, base_period: int 
 # --- CLI ----------------------------------------------------------------------------------------
 
 def _settings(args) -> Settings:
+    from basismonitor.config import parse_vars
+
+    if getattr(args, "settings", None):
+        os.environ["BASISMONITOR_SETTINGS"] = str(Path(args.settings).resolve())
     base = Settings.from_env()
     return Settings(
         warehouse=Path(getattr(args, "warehouse", None) or base.warehouse).resolve(),
         exports=Path(getattr(args, "exports", None) or base.exports).resolve(),
         inbox=Path(getattr(args, "inbox", None) or base.inbox).resolve(),
         edition=getattr(args, "edition", None) or base.edition,
+        base_period=getattr(args, "base_period", None) or base.base_period,
+        dbt_vars={**base.dbt_vars, **parse_vars(getattr(args, "vars", None))},
     )
 
 
 def _common(parser: argparse.ArgumentParser, *, inbox=False, exports=False) -> None:
     parser.add_argument("--warehouse", help="DuckDB file (default: $BASISMONITOR_WAREHOUSE or warehouse/basismonitor.duckdb)")
-    parser.add_argument("--edition", type=int, help="the edition = current survey period (default: $BASISMONITOR_EDITION or 2024)")
+    parser.add_argument("--edition", type=int, help="the edition = current survey period (default: $BASISMONITOR_EDITION, the settings file's, or 2024)")
+    parser.add_argument("--settings", help="a municipality's settings file (YAML: edition, base_period, vars; "
+                                           "default: $BASISMONITOR_SETTINGS), e.g. examples/groningen/settings.yml")
     if inbox:
         parser.add_argument("--inbox", help="source files (default: $BASISMONITOR_INBOX or inbox/)")
     if exports:
         parser.add_argument("--exports", help="export root (default: $BASISMONITOR_EXPORTS or exports/)")
+
+
+def _vars(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--vars", help="dbt vars over dbt_project.yml's and the settings file's, as YAML or "
+                                       "JSON, e.g. '{compass_level: buurt}'")
 
 
 def _full_refresh(parser: argparse.ArgumentParser) -> None:
@@ -168,8 +189,8 @@ def _full_refresh(parser: argparse.ArgumentParser) -> None:
 
 def _run_build(args) -> int:
     s = _settings(args)
-    build(s.warehouse, s.edition, base_period=args.base_period, select=args.select,
-          full_refresh=args.full_refresh, changed_only=args.changed_only)
+    build(s.warehouse, s.edition, base_period=s.base_period, select=args.select,
+          full_refresh=args.full_refresh, changed_only=args.changed_only, dbt_vars=s.dbt_vars)
     return 0
 
 
@@ -188,7 +209,7 @@ def _run_publish(args) -> int:
 
 def _run_refresh(args) -> int:
     s = _settings(args)
-    refresh(s, base_period=args.base_period, full_refresh=args.full_refresh,
+    refresh(s, base_period=s.base_period, full_refresh=args.full_refresh,
             changed_only=args.changed_only)
     print(f"warehouse: {s.warehouse}  (open: duckdb {s.warehouse} -readonly)")
     print(f"exports:   {s.exports / str(s.edition)}")
@@ -200,6 +221,7 @@ def register(subparsers) -> None:
     _common(p)
     p.add_argument("--base-period", type=int, help="development compass base period (default in dbt_project.yml)")
     p.add_argument("--select", help="dbt node selection (default: everything)")
+    _vars(p)
     _full_refresh(p)
     p.set_defaults(func=_run_build)
 
@@ -214,5 +236,6 @@ def register(subparsers) -> None:
     p = subparsers.add_parser("refresh", help="ingest -> build -> validate -> publish in this process")
     _common(p, inbox=True, exports=True)
     p.add_argument("--base-period", type=int, help="development compass base period")
+    _vars(p)
     _full_refresh(p)
     p.set_defaults(func=_run_refresh)
