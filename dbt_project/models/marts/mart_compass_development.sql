@@ -51,7 +51,7 @@ paired as (
         on base.area_code = current_.area_code
         and base.indicator_code = current_.indicator_code
         and base.period = {{ var('base_period') }}
-    where current_.period = {{ var('current_period') }}
+    where current_.period = {{ var('development_period') or var('current_period') }}
 
 ),
 

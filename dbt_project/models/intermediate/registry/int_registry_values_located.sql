@@ -184,7 +184,7 @@ derived_city as (
         min(located.missing_reason) filter (where located.missing_reason in ('hidden', 'unknown', 'invalid')) as missing_reason,
         list_distinct(flatten(list(located.load_ids))) as load_ids,
         string_agg(distinct located.derivation, '; ') as derivation,
-        'computed from {{ var("compass_level") }} areas' as city_value_source
+        'computed from areas' as city_value_source
     from located
     semi join without_city
         on without_city.period = located.period
