@@ -15,3 +15,32 @@
         else ST_Transform(ST_GeomFromText({{ wkt }}), {{ crs }}, 'EPSG:28992', always_xy := true)
     end
 {%- endmacro %}
+
+{#- Places points in the buurten of the division in force in their year: `points` is a relation or
+    CTE with point_id, year, x_rd, y_rd (RD New). Returns point_id, year, edition, buurt_code for
+    the points that lie in a buurt (strictly inside; a point on a border falls to the buurt with
+    the lowest code); points outside every buurt give no row. The spatial predicate stands alone
+    in the join so DuckDB plans its spatial (R-tree) join; the edition is filtered after it. -#}
+{% macro locate_in_buurten(points) -%}
+    select point_id, year, edition, min(buurt_code) as buurt_code
+    from (
+        select p.point_id, p.year, e.edition, b.area_code as buurt_code, b.edition as buurt_edition
+        from (select *, ST_Point(x_rd, y_rd) as pt from {{ points }} where x_rd is not null and y_rd is not null) as p
+        inner join (
+            select edition, area_code, ST_GeomFromWKB(geom_wkb) as geom
+            from {{ ref('int_area_geometries') }} where area_level = 'buurt'
+        ) as b
+            on ST_Intersects(b.geom, p.pt)
+        inner join {{ ref('int_area_editions') }} as e
+            on p.year between e.valid_from and e.valid_to
+    )
+    where buurt_edition = edition
+    group by all
+{%- endmacro %}
+
+{#- An area name as police exports and municipal divisions both write it: lower case, without a
+    leading "Wijk 03 " / "Buurt 12 ", with hyphens, dots and runs of spaces folded to one space
+    ("Wijk 03 Korrewegwijk" -> "korrewegwijk", "Binnenstad-Zuid" -> "binnenstad zuid"). -#}
+{% macro normalised_area_name(expr) -%}
+    nullif(trim(regexp_replace(regexp_replace(lower(trim({{ expr }})), '^(wijk|buurt)\s+[0-9]+\s+', ''), '[-.\s]+', ' ', 'g')), '')
+{%- endmacro %}

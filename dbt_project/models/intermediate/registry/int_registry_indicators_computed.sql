@@ -92,6 +92,8 @@ kwb_population as (
 
 kwb_indicators as (
 
+    -- a rate or share whose source binds no denominator (incidents, facility points) is related
+    -- to the figure of the indicator the catalogue names as denominator (inwoners, oppervlakte)
     select
         kwb_pivoted.indicator_code,
         indicators.kind,
@@ -101,23 +103,32 @@ kwb_indicators as (
         kwb_pivoted.area_code,
         kwb_pivoted.is_city,
         case when indicators.kind in ('registry_value', 'registry_count') then null else kwb_pivoted.numerator end as numerator,
-        kwb_pivoted.denominator,
+        coalesce(kwb_pivoted.denominator, denominator_figure.bound_value) as denominator,
         case
             when kwb_pivoted.has_value then kwb_pivoted.bound_value
-            when indicators.kind = 'registry_share' then kwb_pivoted.numerator / nullif(kwb_pivoted.denominator, 0)
-            when indicators.kind = 'registry_rate' then 1000 * kwb_pivoted.numerator / nullif(kwb_pivoted.denominator, 0)
+            when indicators.kind = 'registry_share'
+                then kwb_pivoted.numerator / nullif(coalesce(kwb_pivoted.denominator, denominator_figure.bound_value), 0)
+            -- per 1,000 of the denominator, or per km2 of a surface in hectares
+            when indicators.kind = 'registry_rate'
+                then case when indicators.unit = 'per km2' then 100 else 1000 end * kwb_pivoted.numerator
+                    / nullif(coalesce(kwb_pivoted.denominator, denominator_figure.bound_value), 0)
             else kwb_pivoted.numerator
         end as value,
-        kwb_pivoted.missing_reason,
+        coalesce(kwb_pivoted.missing_reason,
+            case when kwb_pivoted.denominator is null then denominator_figure.missing_reason end) as missing_reason,
         kwb_population.population,
         indicators.min_count,
         indicators.min_population,
-        kwb_pivoted.load_ids,
+        list_distinct(kwb_pivoted.load_ids || coalesce(denominator_figure.load_ids, [])) as load_ids,
         kwb_pivoted.city_value_source,
         kwb_pivoted.derivation
     from kwb_pivoted
     inner join indicators
         on indicators.indicator_code = kwb_pivoted.indicator_code
+    left join kwb_pivoted as denominator_figure
+        on denominator_figure.indicator_code = indicators.denominator
+        and denominator_figure.period = kwb_pivoted.period
+        and denominator_figure.area_code = kwb_pivoted.area_code
     left join kwb_population
         on kwb_population.period = kwb_pivoted.period
         and kwb_population.area_code = kwb_pivoted.area_code

@@ -6,6 +6,8 @@
 --   overlay  a source that delivered a division of its own (the CBS wijk- en buurtkaart) reaches
 --            the compass areas through int_division_overlay: counts apportioned by share, means
 --            weighted by the inhabitants of each piece; derivation names the overlay;
+--   spatial  grid squares, incidents and facility points counted per compass area and gemeente
+--            (int_spatial_values_by_area): native, with their derivation;
 --   city     where a source publishes no gemeente row, the city is computed from its compass
 --            areas: counts summed, means weighted by the source's inhabitants (the variable it
 --            binds to `inwoners`), city_value_source says so.
@@ -21,10 +23,23 @@ bound_variables as (
 
 ),
 
+delivered as (
+
+    select period, area_code, area_level, source, variable, value, missing_reason,
+        [load_id] as load_ids, cast(null as varchar) as derivation
+    from {{ ref('stg_registry__values') }}
+    union all by name
+    -- grid squares, incidents and facility points counted per compass area
+    select period, area_code, area_level, source, variable, value, missing_reason, load_ids,
+        derivation
+    from {{ ref('int_spatial_values_by_area') }}
+
+),
+
 values_ as (
 
     select values_.*, bound_variables.measure
-    from {{ ref('stg_registry__values') }} as values_
+    from delivered as values_
     inner join bound_variables
         on bound_variables.source = values_.source
         and bound_variables.variable = values_.variable
@@ -73,8 +88,8 @@ native as (
         values_.measure,
         values_.value,
         values_.missing_reason,
-        [values_.load_id] as load_ids,
-        cast(null as varchar) as derivation
+        values_.load_ids,
+        values_.derivation
     from values_
     inner join editions
         on values_.period between editions.valid_from and editions.valid_to
@@ -107,7 +122,7 @@ mapped as (
                 / nullif(sum(overlay.share * overlay.from_population) filter (where values_.value is not null), 0)
         end as value,
         min(values_.missing_reason) filter (where values_.missing_reason in ('hidden', 'unknown', 'invalid')) as missing_reason,
-        list_distinct(list(values_.load_id)) as load_ids,
+        list_distinct(flatten(list(values_.load_ids))) as load_ids,
         string_agg(distinct overlay.method, '; ') as derivation
     from values_
     inner join foreign_editions
