@@ -16,7 +16,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN := sqlite:///$(CURDIR)/var/airflow/airflow.db
 export BASISMONITOR_INBOX ?= $(CURDIR)/inbox
 
-.PHONY: venv run test airflow lint demo clean bench bench-national bench-marts bench-marts-national
+.PHONY: venv run run-groningen test airflow lint demo clean bench bench-national bench-marts bench-marts-national
 
 venv: $(STAMP)
 
@@ -32,6 +32,15 @@ demo: $(STAMP)
 	$(BIN)/basismonitor demo --inbox $(BASISMONITOR_INBOX)
 
 run: $(STAMP)
+	PATH=$(BIN):$$PATH scripts/airflow_refresh.sh
+
+# The same Airflow refresh on the real files of Groningen (examples/groningen: CBS, municipal,
+# grid, OpenStreetMap and NDOV files with their licences; settings.yml: edition 2017, wijken)
+GRONINGEN := $(CURDIR)/examples/groningen
+run-groningen: $(STAMP)
+	BASISMONITOR_INBOX=$(GRONINGEN)/inbox BASISMONITOR_SETTINGS=$(GRONINGEN)/settings.yml \
+	BASISMONITOR_WAREHOUSE=$(CURDIR)/warehouse/groningen.duckdb \
+	BASISMONITOR_EXPORTS=$(CURDIR)/exports/groningen \
 	PATH=$(BIN):$$PATH scripts/airflow_refresh.sh
 
 test: $(STAMP)

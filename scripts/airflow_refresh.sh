@@ -8,9 +8,13 @@ export BASISMONITOR_WAREHOUSE="${BASISMONITOR_WAREHOUSE:-$PWD/warehouse/basismon
 export BASISMONITOR_EXPORTS="${BASISMONITOR_EXPORTS:-$PWD/exports}"
 # astronomer-cosmos phones home by default; a municipal platform does not (docs/AIRFLOW.md)
 export AIRFLOW__COSMOS__ENABLE_TELEMETRY="${AIRFLOW__COSMOS__ENABLE_TELEMETRY:-False}"
-edition="${BASISMONITOR_EDITION:-2024}"
+# the edition: $BASISMONITOR_EDITION, else a municipality's settings file ($BASISMONITOR_SETTINGS), else 2024
+edition="$(python -c 'from basismonitor.config import Settings; print(Settings.from_env().edition)')"
 
-basismonitor demo --inbox "$BASISMONITOR_INBOX"
+# the demo municipality's files, unless a municipality's own inbox and settings are given
+if [ -z "${BASISMONITOR_SETTINGS:-}" ]; then
+  basismonitor demo --inbox "$BASISMONITOR_INBOX"
+fi
 
 echo "== airflow metadata database ($AIRFLOW__DATABASE__SQL_ALCHEMY_CONN)"
 airflow db migrate > "$AIRFLOW_HOME/db-migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/db-migrate.log"; exit 1; }

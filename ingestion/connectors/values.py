@@ -94,5 +94,25 @@ def classify_and_land(ctx: LoadContext, *, empty_reason: str = "empty") -> int:
                missing_reason, {ctx.lineage('_row_number')}
         from _classified order by _row_number, variable""")
     n = ctx.count("select count(*) from _classified")
+    variables = [v for (v,) in ctx.con.execute(
+        "select distinct variable from _classified order by 1").fetchall()]
+    unbound = [v for v in variables if v not in bound_variables(ctx.source.name)]
+    if unbound:
+        ctx.notes.append(f"{len(unbound)} of {len(variables)} variables landed, bound to no "
+                         f"indicator (dbt_project/seeds/registry_bindings.csv): "
+                         + ", ".join(unbound))
     ctx.con.execute("drop table _long; drop table _classified")
     return n
+
+
+def bound_variables(source: str) -> set[str]:
+    """The variables of a source that the seed registry_bindings binds to an indicator."""
+    import csv
+
+    from basismonitor.config import DBT_PROJECT_DIR
+
+    path = DBT_PROJECT_DIR / "seeds" / "registry_bindings.csv"
+    if not path.exists():  # an installed package without the dbt project: nothing to compare
+        return set()
+    with path.open(newline="", encoding="utf-8") as f:
+        return {r["variable"].lower() for r in csv.DictReader(f) if r["source"] == source}
