@@ -27,6 +27,25 @@ def duckdb_config() -> dict[str, str]:
             or DEFAULT_DUCKDB_MEMORY_LIMIT}
 
 
+def spatial_extension_path() -> Path:
+    """DuckDB's spatial extension as shipped by the installed package duckdb-extension-spatial
+    (no download at run time: the deployment has no network to DuckDB's extension server)."""
+    import duckdb
+    import duckdb_extension_spatial
+
+    return (Path(duckdb_extension_spatial.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+            / "spatial.duckdb_extension")
+
+
+def load_spatial(con) -> None:
+    """LOAD the spatial extension (ST_Read, ST_Transform, ...) into a DuckDB connection."""
+    path = spatial_extension_path()
+    if not path.is_file():
+        raise RuntimeError(f"DuckDB's spatial extension is not installed at {path}: install "
+                           "duckdb-extension-spatial with the same version as duckdb")
+    con.execute("LOAD '" + str(path).replace("'", "''") + "'")
+
+
 def _path(env: str, default: Path) -> Path:
     value = os.environ.get(env)
     return Path(value).expanduser().resolve() if value else default
