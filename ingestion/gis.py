@@ -152,7 +152,11 @@ def stage_gis(ctx: LoadContext, cols: Columns) -> Staged:
     if geom not in names:   # GDAL names the geometry column as the spatial extension wants
         geom = next(n for n, t in con.execute("describe _gis").fetchall()
                     if str(t).upper().startswith("GEOMETRY"))
-    drop = [n for n in names if n in (geom, "OGC_FID")]
+    # the layer's attribute fields as GDAL reports them; the feature id GDAL adds (OGC_FID for a
+    # shapefile, fid for a GeoPackage) is no attribute of the delivery
+    fields_meta = {f["name"] for f in (layer.get("fields") or [])}
+    drop = [n for n in names if n == geom or (n not in fields_meta and n.lower() in
+                                               ("ogc_fid", "fid"))]
     taken = {n.lower() for n in names if n not in drop}
     if wkt_name.lower() in taken:
         raise ctx.error(f"{shown} has an attribute {wkt_name!r} besides its geometry",

@@ -91,7 +91,8 @@ def land(ctx: LoadContext) -> Counts:
             from {ctx.good()} and ({xn} is not null or {yn} is not null)
               and (nullif(trim(s.x), '') is null or {xn} is not null)
               and (nullif(trim(s.y), '') is null or {yn} is not null)
-              and not ({xn} between {x0} and {x1} and {yn} between {y0} and {y1})""")
+              and not coalesce({xn} between {x0} and {x1} and {yn} between {y0} and {y1},
+                               false)""")
         ok = f"{xn} between {x0} and {x1} and {yn} between {y0} and {y1}"
         if crs == RD:
             x_rd, y_rd = f"case when {ok} then {xn} end", f"case when {ok} then {yn} end"

@@ -65,7 +65,7 @@ def land(ctx: LoadContext) -> Counts:
                     {lab} || ' ''' || coalesce({xs}, '') || ' / ' || coalesce({ys}, '') ||
                     ''' is not a pair of numbers; the point is landed without coordinates',
                     'cell'
-                from {ctx.good()} and not ({both})""")
+                from {ctx.good()} and not coalesce({both}, false)""")
     if st.has("geometry"):
         g = "nullif(trim(s.geometry), '')"
         ok = f"regexp_full_match({g}, {lit(WKT)})"
@@ -77,7 +77,8 @@ def land(ctx: LoadContext) -> Counts:
                 '(empty)') || ' is not WKT' || {lit(' and ' + where[0] + ' are not numbers'
                                                     if has_xy else '')}
                 || '; the point is landed without coordinates', 'cell'
-            from {ctx.good()} and not {ok} and not {usable_xy}""")
+            from {ctx.good()} and not coalesce({ok}, false)
+              and not coalesce({usable_xy}, false)""")
     point = "case " + " ".join(parts) + " end"
     if crs != RD:
         point = f"ST_Transform({point}, {lit(crs)}, {lit(RD)}, always_xy := true)"
