@@ -550,3 +550,43 @@ def test_shapefile_without_its_dbf(tmp_path):
     with pytest.raises(IngestionError) as err:
         _load(tmp_path / "w.duckdb", "cbs_wijkbuurtkaart", 2017, path)
     assert "wijk2017.zip" in str(err.value) and ".dbf" in str(err.value)
+
+
+def test_points_without_usable_coordinates_land_unplaced(tmp_path):
+    path = tmp_path / "inbox" / "horeca" / "2017" / "horeca.csv"
+    path.parent.mkdir(parents=True)
+    lines = shared_path("data", "groningen-real", "horeca.csv").read_text(
+        encoding="utf-8").splitlines()[:6]
+    header = lines[0].split(",")
+    bad = next(csv.reader([lines[2]]))
+    bad[header.index("x")] = "zes"
+    bad[header.index("geometry")] = ""
+    lines[2] = ",".join(f'"{v}"' if "," in v or " " in v else v for v in bad)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    warehouse = tmp_path / "w.duckdb"
+    r = _load(warehouse, "horeca", 2017, path)
+    assert (r.rows_read, r.rows_landed, r.rows_quarantined, r.cells_quarantined) == (5, 5, 0, 1)
+    (row, column, reason), = _q(warehouse, "select row_number, column_name, reason "
+                                           "from raw.quarantine")
+    assert row == 2 and column == "x/y or geometry" and "not WKT" in reason
+    assert _q(warehouse, "select x_rd, name from raw.points where _row_number = 2") == \
+        [(None, bad[header.index("naam")])]
+
+
+def test_the_inbox_finds_the_spatial_sources_after_the_areas(tmp_path):
+    from basismonitor.ingestion import discover
+
+    inbox = tmp_path / "inbox"
+    for source, period, name in (("bushaltes", 2017, "bushaltes.csv"),
+                                 ("cbs_vierkant100m", 2014, "vierkant100m2014.csv"),
+                                 ("politie_incidenten", 2017, "diefstal.xlsx"),
+                                 ("gemeentelijke_indeling", 2017, "wijkindeling.zip"),
+                                 ("cbs_wijkbuurtkaart", 2017, "buurt2017.gpkg")):
+        (inbox / source / str(period)).mkdir(parents=True)
+        (inbox / source / str(period) / name).write_bytes(b"x")
+    assert [(p.source, p.path.name) for p in discover(inbox)] == [
+        ("gemeentelijke_indeling", "wijkindeling.zip"),
+        ("cbs_vierkant100m", "vierkant100m2014.csv"),
+        ("politie_incidenten", "diefstal.xlsx"),
+        ("bushaltes", "bushaltes.csv"),
+        ("cbs_wijkbuurtkaart", "buurt2017.gpkg")]
