@@ -590,3 +590,33 @@ def test_the_inbox_finds_the_spatial_sources_after_the_areas(tmp_path):
         ("politie_incidenten", "diefstal.xlsx"),
         ("bushaltes", "bushaltes.csv"),
         ("cbs_wijkbuurtkaart", "buurt2017.gpkg")]
+
+
+def test_grid_as_geopackage_in_rd_new(tmp_path):
+    """The grid as CBS also distributes it: a GeoPackage with the squares' polygons in RD New and
+    no centroid columns. The centroid is the polygon's, taken as delivered (no transformation),
+    and the values land as from the CSV."""
+    src = shared_path(*GRID)
+    target = tmp_path / "inbox" / "cbs_vierkant100m" / "2014" / "vierkant100m2014.gpkg"
+    target.parent.mkdir(parents=True)
+    con = _gis_con()
+    con.execute(f"""copy (select columns(c -> c not in ('column0', 'column00', 'geometry', 'x',
+                                                         'y')),
+               ST_Transform(ST_GeomFromText(geometry), 'EPSG:4326', 'EPSG:28992',
+                            always_xy := true) as geom
+        from read_csv('{src}', all_varchar = true) limit 200)
+        to '{target}' (FORMAT GDAL, DRIVER 'GPKG', SRS 'EPSG:28992')""")
+    con.close()
+    warehouse = tmp_path / "w.duckdb"
+    r = _load(warehouse, "cbs_vierkant100m", 2014, target)
+    assert (r.rows_read, r.rows_landed, r.rows_quarantined) == (200, 200, 0)
+    assert "EPSG:28992" in r.message
+    squares = _q(warehouse, "select distinct square_code, x_rd, y_rd from raw.grid_values")
+    assert len(squares) == 200
+    for code, x, y in squares:
+        e, n = code[1:].split("N")
+        assert abs(x - (int(e) * 100 + 50)) < 1 and abs(y - (int(n) * 100 + 50)) < 1, code
+    header, rows = _grid_rows()
+    expected = sum(int(row["INW2014"]) for row in rows[:200] if int(row["INW2014"]) >= 0)
+    assert _q(warehouse, "select sum(value) from raw.grid_values where variable = 'inw' "
+                         "and year = 2014") == [(float(expected),)]
