@@ -103,11 +103,11 @@ def stage_gis(ctx: LoadContext, cols: Columns) -> Staged:
     wanted = ctx.opt("layer")
     if wanted is not None:
         chosen = [lyr for lyr in layers if lyr["name"] == str(wanted)]
-        if not chosen and len(layers) > 1:
-            raise ctx.error(f"{shown} has no layer {wanted!r}; its layers are: "
-                            + ", ".join(lyr["name"] for lyr in layers),
+        if not chosen:
+            raise ctx.error(f"{shown} has no layer {wanted!r} (layer: in sources.yml); its "
+                            "layers are: " + ", ".join(lyr["name"] for lyr in layers),
                             hint="set layer: to one of these in sources.yml")
-        layers = chosen or layers
+        layers = chosen
     if len(layers) > 1:
         raise ctx.error(f"{shown} has {len(layers)} layers: "
                         + ", ".join(f"{lyr['name']} ({lyr['feature_count']} features)"
