@@ -541,6 +541,14 @@ def test_geopackage_with_two_layers(tmp_path):
     assert r.status == "landed" and r.rows_landed == 108
     assert _q(warehouse, "select count(*), min(area_level), max(crs) from raw.areas") == \
         [(108, "buurt", "EPSG:4326")]
+    # a layer the file does not have fails naming the layers it has
+    for entry in data["sources"]["cbs_wijkbuurtkaart"]["files"]:
+        if entry["pattern"] == "buurt*.gpkg":
+            entry["layer"] = "buurt_2017"
+    cfg.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with pytest.raises(IngestionError) as err:
+        _load(tmp_path / "w2.duckdb", "cbs_wijkbuurtkaart", 2017, path, config=load_config(cfg))
+    assert "no layer 'buurt_2017'" in str(err.value) and "wijken, buurten" in str(err.value)
 
 
 def test_shapefile_without_its_dbf(tmp_path):
