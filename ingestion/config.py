@@ -19,14 +19,19 @@ DEFAULT_CONFIG = Path(__file__).with_name("sources.yml")
 # after the editions it maps, the survey after the population its weighting needs.
 KIND_ORDER = {
     "areas": 0,
-    "crosswalk": 1,
-    "population": 2,
-    "registry_kwb": 3,
-    "registry_wbk": 3,
-    "registry_odata": 3,
-    "police": 4,
-    "survey": 5,
-    "activity": 6,
+    # spatial sources (grid squares, incidents, facility points) are located in the areas by
+    # the dbt models, not checked against them at landing: after the areas, before the rest
+    "grid": 1,
+    "incidents": 1,
+    "points": 1,
+    "crosswalk": 2,
+    "population": 3,
+    "registry_kwb": 4,
+    "registry_wbk": 4,
+    "registry_odata": 4,
+    "police": 5,
+    "survey": 6,
+    "activity": 7,
 }
 KINDS = tuple(KIND_ORDER)
 
@@ -36,12 +41,15 @@ OPTIONS = {
     "missing_codes", "areas_source", "crs", "parent", "columns", "values", "ignore_columns",
     "level", "role", "id_columns", "nonnegative", "value_map", "tables", "query", "null_reason",
     "scales", "missing_meanings", "allowed",
+    # GIS files, grid, incidents and points (ingestion/gis.py, connectors/grid.py, incidents.py,
+    # points.py)
+    "layer", "variables", "classes", "category",
 }
 SOURCE_KEYS = {"kind", "location", "files"} | OPTIONS
 ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "cp1252": "cp1252", "windows-1252": "cp1252",
              "latin-1": "latin-1", "latin1": "latin-1", "iso-8859-1": "latin-1"}
 DELIMITERS = {";", ",", "\t", "|", "auto"}
-SUFFIXES = {".csv", ".txt", ".xlsx", ".parquet", ".sav", ".json"}
+SUFFIXES = {".csv", ".txt", ".xlsx", ".parquet", ".sav", ".json", ".zip", ".shp", ".gpkg"}
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,18 @@ def discover(inbox: Path, config: SourcesConfig | None = None,
 # -- loading ------------------------------------------------------------------------------------
 
 def _connector(kind: str) -> Callable[[LoadContext], Counts]:
-    from .connectors import activity, areas, crosswalk, police, population, registry, survey
+    from .connectors import (
+        activity,
+        areas,
+        crosswalk,
+        grid,
+        incidents,
+        points,
+        police,
+        population,
+        registry,
+        survey,
+    )
 
     return {
         "areas": areas.land,
@@ -123,6 +134,9 @@ def _connector(kind: str) -> Callable[[LoadContext], Counts]:
         "police": police.land,
         "survey": survey.land,
         "activity": activity.land,
+        "grid": grid.land,
+        "incidents": incidents.land,
+        "points": points.land,
     }[kind]
 
 

@@ -116,53 +116,6 @@ create table if not exists raw.registry_values (
     _source varchar, _file varchar, _sha256 varchar, _row_number bigint, _load_id varchar, _loaded_at timestamp
 );
 
--- CBS 100 m grid (kind grid): one row per square x year x variable; x_rd, y_rd the square's
--- centroid in RD New. -99998 (none) lands as 0 with missing_reason nil, -99997 as null (hidden).
-create table if not exists raw.grid_values (
-    edition integer,                  -- the delivery's period folder
-    square_code varchar not null,
-    year integer,
-    variable varchar not null,        -- lower case: inw, won, i_014, man, vrouw, ...
-    value double,
-    value_raw varchar,
-    missing_reason varchar,
-    x_rd double,
-    y_rd double,
-    _source varchar, _file varchar, _sha256 varchar, _row_number bigint, _load_id varchar, _loaded_at timestamp
-);
-
--- Police incident exports (kind incidents): one row per incident. street, house_number and
--- postcode are personal data: they stay in raw (staging drops them).
-create table if not exists raw.incidents (
-    period integer,
-    incident_key varchar,             -- pseudonymised incident id
-    incident_type varchar,
-    begin_at timestamp,
-    end_at timestamp,
-    reported_at timestamp,
-    year integer,                     -- the year of begin_at
-    x_rd double,
-    y_rd double,
-    police_wijk varchar,
-    police_buurt varchar,
-    street varchar,
-    house_number varchar,
-    postcode varchar,
-    _source varchar, _file varchar, _sha256 varchar, _row_number bigint, _load_id varchar, _loaded_at timestamp
-);
-
--- Facility points (kind points): horeca, coffeeshops, bus stops, ...
-create table if not exists raw.points (
-    period integer,
-    point_key varchar,
-    category varchar,
-    name varchar,
-    x_rd double,
-    y_rd double,
-    attributes json,
-    _source varchar, _file varchar, _sha256 varchar, _row_number bigint, _load_id varchar, _loaded_at timestamp
-);
-
 create table if not exists raw.police_crimes (
     period integer not null,
     area_code varchar not null,
@@ -194,6 +147,53 @@ alter table raw.quarantine add column if not exists scope varchar;         -- ro
 alter table raw.survey_respondents add column if not exists answer_codes integer[];
 alter table raw.survey_respondents add column if not exists invalid_positions integer[];
 alter table raw.activity_registrations add column if not exists age_group varchar;    -- leeftijdsgroep
+
+-- Spatial sources (issue 18): located in the areas by the dbt models, not by area codes.
+
+-- CBS square statistics (kind grid), long: one row per square x column of the file.
+create table if not exists raw.grid_values (
+    edition integer not null,         -- the file's period folder (the grid's edition)
+    square_code varchar not null,     -- e.g. E2269N5800 (C28992R100)
+    year integer,                     -- from the column name (sources.yml variables:); null when no rule fits
+    variable varchar not null,        -- lower case without the year: inw, won, i_014, i_65pl, man, vrouw, wozwon, p_auto ...
+    value double,                     -- -99998 / nihil ('nil': none or not applicable) land as 0
+    value_raw varchar,                -- the cell as delivered
+    missing_reason varchar,           -- nil (value 0) | hidden (-99997, geheim) | empty | invalid
+    x_rd double,                      -- the square's centroid in RD New (EPSG:28992)
+    y_rd double,
+    _source varchar, _file varchar, _sha256 varchar, _row_number bigint, _load_id varchar, _loaded_at timestamp
+);
+
+-- Police incident exports (kind incidents, BVH): one row per incident.
+create table if not exists raw.incidents (
+    period integer not null,          -- the delivery's period folder (one file may span years)
+    incident_key varchar not null,    -- HMAC-SHA256 of the police incident id (ingestion/pseudonym.py)
+    incident_type varchar,            -- the incident type code as delivered, e.g. A72
+    begin_at timestamp not null,
+    end_at timestamp,
+    reported_at timestamp,
+    year integer not null,            -- year of begin_at
+    x_rd double,                      -- RD New (EPSG:28992); null when missing or not a number
+    y_rd double,
+    police_wijk varchar,              -- as the police write it: 'Wijk 03 Korrewegwijk'
+    police_buurt varchar,
+    street varchar,                   -- personal data: raw only, dropped at staging
+    house_number varchar,             -- personal data: raw only
+    postcode varchar,                 -- personal data: raw only
+    _source varchar, _file varchar, _sha256 varchar, _row_number bigint, _load_id varchar, _loaded_at timestamp
+);
+
+-- Facility points (kind points): horeca, coffeeshops, bus stops ...
+create table if not exists raw.points (
+    period integer not null,
+    point_key varchar not null,       -- the source's id, or the data row number where it has none
+    category varchar,                 -- a category column (horecatype) or the source's category
+    name varchar,
+    x_rd double,                      -- RD New (EPSG:28992); null when the point is unusable
+    y_rd double,
+    attributes json,                  -- the other delivered columns, as delivered
+    _source varchar, _file varchar, _sha256 varchar, _row_number bigint, _load_id varchar, _loaded_at timestamp
+);
 
 -- The variables of one survey load in file order: answer_codes[position] is that variable's cell.
 create table if not exists raw.survey_variables (

@@ -50,6 +50,7 @@ class Staged:
     order: list[str]                 # all stg columns in delivered order
     typed: str | None = None         # CSV with extras_type: relation of the typed rows
     text: str | None = None          # ... and of the rows re-read as text (or None)
+    crs: str | None = None           # GIS files: the CRS the file declares (ingestion/gis.py)
 
     def has(self, canonical: str) -> bool:
         return canonical in self.columns
@@ -80,8 +81,13 @@ def stage(ctx: LoadContext, cols: Columns, *, extras_type: str | None = None,
         return _stage_sav(ctx, cols)
     if suffix == ".json":
         return _stage_json(ctx, cols)
+    if suffix in (".zip", ".shp", ".gpkg"):
+        from .gis import stage_gis
+
+        return stage_gis(ctx, cols)
     raise ctx.error(f"files of type {suffix or '(none)'} cannot be read",
-                    hint="deliver CSV, Excel (.xlsx), Parquet, SPSS (.sav) or OData JSON")
+                    hint="deliver CSV, Excel (.xlsx), Parquet, SPSS (.sav), OData JSON, or a "
+                         "GIS file (zipped shapefile .zip, .shp, GeoPackage .gpkg)")
 
 
 # -- header -----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Area divisions (kind ``areas``) and CBS wijk- en buurtkaart attribute files (``registry_wbk``).
 
-Both land raw.areas for edition = period with their WKT geometry (crs from the config); the
+Both land raw.areas for edition = period with their WKT geometry (crs from the config, or from
+the file for a zipped shapefile / GeoPackage read by ingestion/gis.py); the
 attribute columns (``values:`` for areas, every other column for registry_wbk) land long in
 raw.registry_values. A geometry that does not parse as WKT, or lies outside the declared CRS,
 is quarantined as a cell and the area lands without geometry.
@@ -60,7 +61,8 @@ def land(ctx: LoadContext) -> Counts:
             and a.edition = {ctx.period} and a.area_code = {code}
         group by s._row_number, s.{acol}""")
 
-    crs = ctx.opt("crs")
+    # a GIS file (zipped shapefile, GeoPackage) carries its own CRS; a CSV's is declared
+    crs = st.crs or ctx.opt("crs")
     geometry = "NULL"
     if st.has("geometry_wkt"):
         geometry = _check_geometry(ctx, st.col("geometry_wkt"), labels["geometry_wkt"], crs)

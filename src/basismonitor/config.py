@@ -49,7 +49,7 @@ def spatial_extension_path() -> Path:
 
 def load_spatial(con) -> None:
     """LOAD the spatial extension into a DuckDB connection (ST_Read, ST_Transform, ...)."""
-    con.execute(f"LOAD '{spatial_extension_path()}'")
+    con.execute("LOAD '" + str(spatial_extension_path()).replace("'", "''") + "'")
 
 
 # dbt loads the extension in its on-run-start hook (macro load_spatial) from this variable.
