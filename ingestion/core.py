@@ -194,6 +194,10 @@ def load_file(warehouse: Path, source: str, period: str, path: Path, *,
     spec = src.spec_for(path)
     text = path.suffix.lower() in TEXT_SUFFIXES
     scan = scan_file(path, text=text)
+    if path.suffix.lower() == ".shp":   # a bare shapefile is its parts: a new .dbf is a new file
+        from .gis import shapefile_sha256
+
+        scan.sha256 = shapefile_sha256(path)
     label = _file_label(path, source, period)
     con = connect(warehouse)
     try:

@@ -15,6 +15,7 @@ Rules (each failure names the file, and the layers or sidecars involved):
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 from pathlib import Path
 
@@ -25,6 +26,26 @@ from .reader import Columns, Staged, _stage_duckdb
 from .sqlutil import ident, lit
 
 GIS_SUFFIXES = {".zip", ".shp", ".gpkg"}
+
+
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+
+def shapefile_sha256(path: Path) -> str:
+    """The sha256 of a bare shapefile and its sidecars together (.shp, .shx, .dbf, .prj, .cpg
+    beside it, in that order, each part's suffix and length before its bytes): a corrected .dbf
+    or .prj is a new delivery, not 'already landed'."""
+    digest = hashlib.sha256()
+    by_suffix = {p.suffix.lower(): p for p in path.parent.iterdir()
+                 if p.is_file() and p.stem == path.stem}
+    for suffix in SHAPEFILE_PARTS:
+        part = by_suffix.get(suffix)
+        if part is None:
+            continue
+        data = part.read_bytes()
+        digest.update(f"{suffix}:{len(data)}:".encode())
+        digest.update(data)
+    return digest.hexdigest()
 
 
 def _crs_of(field: dict | None) -> str | None:

@@ -628,3 +628,28 @@ def test_grid_as_geopackage_in_rd_new(tmp_path):
     expected = sum(int(row["INW2014"]) for row in rows[:200] if int(row["INW2014"]) >= 0)
     assert _q(warehouse, "select sum(value) from raw.grid_values where variable = 'inw' "
                          "and year = 2014") == [(float(expected),)]
+
+
+def test_a_corrected_dbf_of_a_bare_shapefile_is_a_new_delivery(tmp_path):
+    """The checksum of a bare .shp covers its sidecars: a corrected .dbf (a renamed buurt) is not
+    skipped as 'already landed' but replaces the load."""
+    src = shared_path(*CBS, "wijkindeling.csv")
+    folder = tmp_path / "inbox" / "gemeentelijke_indeling" / "2017"
+    shp = _write_gis(src, folder / "wijkindeling.shp", "ESRI Shapefile", "EPSG:28992")
+    warehouse = tmp_path / "w.duckdb"
+    first = _load(warehouse, "gemeentelijke_indeling", 2017, shp)
+    assert first.status == "landed"
+    assert _load(warehouse, "gemeentelijke_indeling", 2017, shp).status == "skipped"
+    corrected = tmp_path / "corrected.csv"
+    corrected.write_text(src.read_text(encoding="utf-8").replace("Centrum", "Binnenstad", 1),
+                         encoding="utf-8")
+    before = shp.read_bytes()
+    new = _write_gis(corrected, tmp_path / "new" / "wijkindeling.shp", "ESRI Shapefile",
+                     "EPSG:28992")
+    assert new.read_bytes() == before            # only the attributes (.dbf) changed
+    assert new.with_suffix(".dbf").read_bytes() != shp.with_suffix(".dbf").read_bytes()
+    shp.with_suffix(".dbf").write_bytes(new.with_suffix(".dbf").read_bytes())
+    second = _load(warehouse, "gemeentelijke_indeling", 2017, shp)
+    assert second.status == "replaced"
+    assert _q(warehouse, "select count(*) from raw.areas where area_name = 'Binnenstad'") == \
+        [(1,)]
