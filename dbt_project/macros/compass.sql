@@ -23,8 +23,8 @@
 {%- endmacro %}
 
 {% macro edition_for_period(period_expr) -%}
-    {#- The area edition in force in a period: the latest edition that started on or before it. -#}
-    (select max(e.edition) from {{ ref('int_area_editions') }} as e where e.edition <= {{ period_expr }})
+    {#- The area edition in force in a period (the earliest edition also holds before its year). -#}
+    (select max(e.edition) from {{ ref('int_area_editions') }} as e where {{ period_expr }} between e.valid_from and e.valid_to)
 {%- endmacro %}
 
 {% macro is_additive_total(indicator_alias) -%}

@@ -19,7 +19,7 @@ final as (
         cast(has_survey as boolean) as has_survey_wave,
         cast(has_registry as boolean) as has_registry,
         cast(has_activities as boolean) as has_activities,
-        cast((select max(edition) from {{ ref('int_area_editions') }} where edition <= periods.period) as integer) as area_edition,
+        cast((select max(e.edition) from {{ ref('int_area_editions') }} as e where periods.period between e.valid_from and e.valid_to) as integer) as area_edition,
         cast(periods.period = {{ var('current_period') }} as boolean) as is_current_period,
         cast(periods.period = {{ var('base_period') }} as boolean) as is_base_period
     from periods

@@ -79,6 +79,9 @@ kwb_pivoted as (
         and chosen_source.period = bound.period
         and chosen_source.priority = bound.priority
     group by all
+    -- a year in which the source delivers only the denominator (the grid's inhabitants before its
+    -- age groups start in 2011) has no figure for the indicator
+    having bool_or(bound.role in ('value', 'numerator'))
 
 ),
 
@@ -319,6 +322,8 @@ final as (
             when population < coalesce(min_population, 0) then 'population below ' || min_population
             when kind in ('registry_share', 'registry_rate') and numerator < coalesce(min_count, 0)
                 then 'count below ' || min_count
+            when kind in ('registry_share', 'registry_rate') and numerator is not null and denominator is null
+                then 'no denominator'
             when kind = 'registry_count' and value < coalesce(min_count, 0) then 'count below ' || min_count
             when value is null then 'no value'
         end as suppression_reason,
