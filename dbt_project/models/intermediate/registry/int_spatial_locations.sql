@@ -1,6 +1,7 @@
 -- Where each grid square, incident and facility point lies: its buurt of the compass division in
 -- force in its year (point in polygon: the square's centroid, the incident's or facility's RD New
--- point), else -- for incidents without a usable point -- the buurt or wijk whose name matches the
+-- point), else -- for incidents without a usable point (none delivered, or text in X/Y) -- the
+-- buurt or wijk whose name matches the
 -- police's name (macro normalised_area_name). One row per placed or unplaced object, with how it
 -- was placed (method) or why not, so every square and incident is accounted for.
 
@@ -70,9 +71,6 @@ incidents_by_name as (
         buurt.area_code as buurt_code,
         wijk.area_code as wijk_code
     from incidents
-    anti join by_point
-        on by_point.point_id = incidents.point_id
-        and by_point.year = incidents.year
     inner join editions
         on incidents.year between editions.valid_from and editions.valid_to
     left join names as buurt
@@ -83,6 +81,9 @@ incidents_by_name as (
         on wijk.edition = editions.edition
         and wijk.area_level = 'wijk'
         and wijk.name = {{ normalised_area_name('incidents.police_wijk') }}
+    -- only an incident without a usable point: one whose point lies outside every buurt stays
+    -- unplaced (a name cannot overrule a coordinate)
+    where incidents.x_rd is null or incidents.y_rd is null
 
 ),
 
