@@ -151,13 +151,13 @@ def test_small_pages_read_every_row_once(served, oracle):
 @pytest.mark.parametrize(("odata", "sql"), [
     ("period eq 2024", "period = 2024"),
     ("period ge 2020 and not suppressed", "period >= 2020 and not suppressed"),
-    ("indicator_code in ('bevolking', 'veiligheid_oordeel') or period lt 2018",
-     "indicator_code in ('bevolking', 'veiligheid_oordeel') or period < 2018"),
+    ("indicator_code in ('inwoners', 'cijfer_veiligheid') or period lt 2018",
+     "indicator_code in ('inwoners', 'cijfer_veiligheid') or period < 2018"),
     ("value eq null", "value is null"),
     ("value ne null and value add 10 gt 60", "value is not null and value + 10 > 60"),
     ("value mul 2 le 30 and value sub 1 ge 0", "value * 2 <= 30 and value - 1 >= 0"),
-    ("startswith(area_code, 'BU') and contains(indicator_code, 'a')",
-     "starts_with(area_code, 'BU') and contains(indicator_code, 'a')"),
+    ("startswith(area_code, 'WK') and contains(indicator_code, 'a')",
+     "starts_with(area_code, 'WK') and contains(indicator_code, 'a')"),
     ("endswith(tolower(area_code), '01') or length(area_code) eq 6",
      "ends_with(lower(area_code), '01') or length(area_code) = 6"),
     ("dim_indicator/source_kind eq 'survey'",
@@ -282,7 +282,7 @@ def test_odata_version_and_format_negotiation(served):
 def test_python_odata_client(served, oracle):
     from odata import ODataService
 
-    service = ODataService(served.url, reflect_entities=True, quiet=True)
+    service = ODataService(served.url, reflect_entities=True, quiet_progress=True)
     assert set(tables_of(oracle)) <= set(service.entities)
     Fact = service.entities[FACT]
     query = service.query(Fact).filter(Fact.period == 2024).order_by(Fact.area_code.asc())
