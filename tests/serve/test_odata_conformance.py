@@ -187,7 +187,7 @@ def test_select_orderby_top_skip(served, oracle):
     assert body["@odata.context"].endswith(f"$metadata#{FACT}(area_code,period,value)")
     expected = oracle.execute(
         f"select area_code, period, value from marts.{FACT} where value is not null order by "
-        "value desc nulls first, area_code, area_edition, area_code, period, indicator_code "
+        "value desc, area_code, indicator_code, period, area_edition, area_code "
         "limit 25 offset 5").fetchall()
     assert [(r["area_code"], r["period"], r["value"]) for r in body["value"]] == \
         [tuple(r) for r in expected]

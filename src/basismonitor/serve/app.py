@@ -44,6 +44,7 @@ from basismonitor.serve.query import (
     Compiler,
     ODataError,
     bad,
+    column_kind,
     compile_orderby,
     decode_token,
     encode_token,
@@ -201,7 +202,9 @@ class Service:
         if token is not None and not keyset:
             raise bad("$skiptoken only continues a key-ordered read without $orderby or $skip",
                       "$skiptoken")
-        order_sql = [f"{s.text} {'desc' if desc else 'asc'} nulls first" for s, desc in orderby]
+        # OData: null sorts before every value ascending, after every value descending
+        order_sql = [f"{s.text} desc nulls last" if desc else f"{s.text} asc nulls first"
+                     for s, desc in orderby]
         order_params = [p for s, _ in orderby for p in s.params]
         order_sql += [f"t.{q(k)} asc" for k in key]
         if not table.keyset:  # no trusted key: every column, so pages never overlap
@@ -209,7 +212,7 @@ class Service:
                           if c not in key and not col.collection]
         page_where, page_params = "", []
         if token is not None:
-            after = decode_token(token, len(key))
+            after = decode_token(token, [column_kind(table.columns[k]) for k in key])
             page_where, page_params = after_key(table, key, after)
 
         if fmt == "csv":
@@ -537,12 +540,16 @@ def create_app(exports: Path, *, limits: Limits | None = None, poll: float = 1.0
     async def root(request: Request) -> Response:
         return RedirectResponse(str(request.base_url) + "odata/")
 
+    async def elsewhere(request: Request) -> Response:
+        return error_response(ODataError(404, "nothing here: the OData feed is at /odata/"))
+
     methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     routes = [
         Route("/", root),
         Route("/health", health),
         Route("/odata", odata, methods=methods),
         Route("/odata/{path:path}", odata, methods=methods),
+        Route("/{path:path}", elsewhere, methods=methods),
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

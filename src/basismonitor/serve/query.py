@@ -65,6 +65,10 @@ def parse_expression(text: str, option: str) -> ast._Node:
     if len(text) > MAX_FILTER_LENGTH:
         raise bad(f"{option} is {len(text)} characters long; at most {MAX_FILTER_LENGTH} are "
                   "accepted", option)
+    nesting = _paren_depth(text)
+    if nesting > MAX_DEPTH:
+        raise bad(f"{option} nests parentheses {nesting} deep; at most {MAX_DEPTH} are accepted",
+                  option)
     try:
         tree = ODataParser().parse(ODataLexer().tokenize(text))
     except ODataException as error:
@@ -79,6 +83,20 @@ def parse_expression(text: str, option: str) -> ast._Node:
         raise bad(f"{option} is nested {depth} levels deep; at most {MAX_DEPTH} are accepted",
                   option)
     return tree
+
+
+def _paren_depth(text: str) -> int:
+    deepest = depth = 0
+    quoted = False
+    for char in text:
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif not quoted and char == ")":
+            depth -= 1
+    return deepest
 
 
 def _children(node) -> list:
@@ -450,16 +468,24 @@ def encode_token(values: list) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(token: str, count: int) -> list:
+_TOKEN_TYPES = {"string": str, "number": int | float | decimal.Decimal, "boolean": bool,
+                "date": dt.date, "datetime": dt.datetime, "time": dt.time, "guid": str}
+
+
+def decode_token(token: str, kinds: list[str]) -> list:
+    """The key values a $skiptoken carries, each of its key column's kind (else 400: a token is
+    checked whole before any SQL runs)."""
+    if len(token) > MAX_FILTER_LENGTH:
+        raise bad("$skiptoken is not one this service issued", "$skiptoken")
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         values = json.loads(raw)
     except (ValueError, TypeError):
         raise bad("$skiptoken is not one this service issued", "$skiptoken") from None
-    if not isinstance(values, list) or len(values) != count:
+    if not isinstance(values, list) or len(values) != len(kinds):
         raise bad("$skiptoken is not one this service issued", "$skiptoken")
     out = []
-    for value in values:
+    for value, kind in zip(values, kinds, strict=True):
         if isinstance(value, dict):
             kind, text = value.get("t"), value.get("v")
             parse = {"datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat,
@@ -470,7 +496,9 @@ def decode_token(token: str, count: int) -> list:
                 value = parse(text)
             except (ValueError, decimal.InvalidOperation):
                 raise bad("$skiptoken is not one this service issued", "$skiptoken") from None
-        elif not isinstance(value, str | int | float | bool):
+        expected = _TOKEN_TYPES.get(kind)
+        if expected is None or not isinstance(value, expected) or (
+                kind == "number" and isinstance(value, bool)):
             raise bad("$skiptoken is not one this service issued", "$skiptoken")
         out.append(value)
     return out
