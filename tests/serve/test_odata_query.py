@@ -81,8 +81,8 @@ def test_skiptoken_round_trip_and_type_check():
     import datetime as dt
 
     values = ["WK01", 2024, dt.date(2024, 1, 2)]
-    token = encode_token(values)
-    assert decode_token(token, ["string", "number", "date"]) == values
+    token = encode_token("edition_2024_1", 41, values)
+    assert decode_token(token, ["string", "number", "date"]) == ("edition_2024_1", 41, values)
     with pytest.raises(ODataError):
         decode_token(token, ["number", "number", "date"])
     with pytest.raises(ODataError):

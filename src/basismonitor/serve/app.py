@@ -195,25 +195,37 @@ class Service:
         orderby = compile_orderby(params["$orderby"], compiler) if params.get("$orderby") \
             else []
 
-        # the order: what the client asked for, then the key (a total order, stable pages)
+        # The order. Without $orderby: the order the edition stores the rows in (the publisher's
+        # grain), continued by row id ($skiptoken), so every page costs what the first does.
+        # With $orderby: that, then the key (a total order), continued by $skip.
         key = paging_key(table)
         token = params.get("$skiptoken")
-        keyset = not orderby and table.keyset and not skip
-        if token is not None and not keyset:
-            raise bad("$skiptoken only continues a key-ordered read without $orderby or $skip",
+        stored = not orderby and "rowid" not in table.columns
+        if token is not None and (not stored or skip):
+            raise bad("$skiptoken continues a read in stored order, without $orderby or $skip",
                       "$skiptoken")
         # OData: null sorts before every value ascending, after every value descending
         order_sql = [f"{s.text} desc nulls last" if desc else f"{s.text} asc nulls first"
                      for s, desc in orderby]
         order_params = [p for s, _ in orderby for p in s.params]
-        order_sql += [f"t.{q(k)} asc" for k in key]
-        if not table.keyset:  # no trusted key: every column, so pages never overlap
-            order_sql += [f"t.{q(c)} asc" for c, col in table.columns.items()
-                          if c not in key and not col.collection]
+        if not stored:
+            order_sql += [f"t.{q(k)} asc" for k in key]
+            if not table.keyset:  # no trusted key: every column, so pages never overlap
+                order_sql += [f"t.{q(c)} asc" for c, col in table.columns.items()
+                              if c not in key and not col.collection]
         page_where, page_params = "", []
         if token is not None:
-            after = decode_token(token, [column_kind(table.columns[k]) for k in key])
-            page_where, page_params = after_key(table, key, after)
+            generation, rowid, after = decode_token(
+                token, [column_kind(table.columns[k]) for k in key])
+            if generation == edition.alias:
+                page_where, page_params = " and t.rowid > ?", [rowid]
+            elif table.keyset and table.sorted:
+                # the edition was republished since the previous page: go on after its last key
+                page_where, page_params = after_key(table, key, after)
+                order_sql = [f"t.{q(k)} asc" for k in key]
+            else:
+                raise ODataError(409, f"edition {edition.name} was republished during this "
+                                 "read; start it again", code="Conflict", target="$skiptoken")
 
         if fmt == "csv":
             return self.csv(table, names, relation, where, where_params, page_where, page_params,
@@ -229,9 +241,11 @@ class Service:
             chosen = expand.select or list(target.columns)
             columns.append(f"(select first({json_object('n', target, chosen)}) "
                            f"from {edition.relation(nav.target)} n where {on})")
+        columns += ["t.rowid"] if stored else []
         columns += [f"t.{q(k)}" for k in key]
-        sql = (f"select {', '.join(columns)} from {relation} t where ({where}){page_where} "
-               f"order by {', '.join(order_sql)} limit ? offset ?")
+        order = f" order by {', '.join(order_sql)}" if order_sql else ""
+        sql = (f"select {', '.join(columns)} from {relation} t where ({where}){page_where}"
+               f"{order} limit ? offset ?")
         rows = self.run(sql, where_params + page_params + order_params + [limit + 1, skip])
         more = len(rows) > limit and (top is None or top > limit)
         rows = rows[:limit]
@@ -261,8 +275,10 @@ class Service:
                     if k not in ("$skip", "$skiptoken", "$top")]
             if top is not None:
                 keep.append(("$top", str(top - limit)))
-            if keyset:
-                keep.append(("$skiptoken", encode_token(list(rows[-1][-len(key):]))))
+            if stored and not skip:
+                last = rows[-1]
+                keep.append(("$skiptoken", encode_token(
+                    edition.alias, last[-len(key) - 1], list(last[-len(key):]))))
             else:
                 keep.append(("$skip", str(skip + limit)))
             link = f"{root}{quote(table.name)}?{urlencode(keep, quote_via=quote, safe='$,()/')}"
@@ -308,8 +324,9 @@ class Service:
         """The whole result as CSV (no paging: a download), streamed in chunks."""
         select = ", ".join(f"cast(t.{q(n)} as varchar)" if table.columns[n].as_text
                            or table.columns[n].collection else f"t.{q(n)}" for n in names)
-        sql = (f"select {select} from {relation} t where ({where}){page_where} "
-               f"order by {', '.join(order_sql)} limit ? offset ?")
+        order = f" order by {', '.join(order_sql)}" if order_sql else ""
+        sql = (f"select {select} from {relation} t where ({where}){page_where}{order} "
+               "limit ? offset ?")
         params = where_params + page_params + order_params + [top if top is not None
                                                               else MAX_TOP, skip]
         cursor = self.cursor()

@@ -232,7 +232,7 @@ class Catalogue:
             con.execute(f'attach {literal} as "{alias}" (read_only)')
             tables = read_model(con, alias, self.marts_yaml, _grains())
             for table in tables.values():
-                table.rows, table.keyset = self._check_key(con, alias, table)
+                table.rows, table.keyset, table.sorted = self._check_key(con, alias, table)
         except BaseException:
             with contextlib.suppress(Exception):
                 self.cursor().execute(f'detach database if exists "{alias}"')
@@ -258,9 +258,15 @@ class Catalogue:
             f"select count(*) from (select {keys} from {relation} group by all "
             "having count(*) > 1)").fetchone()[0]
         if null_keys or duplicated:
-            log.warning("%s: key %s is not unique and non-null (%s null, %s duplicated): paged "
-                        "by offset", table.name, table.key, null_keys, duplicated)
-        return rows, not null_keys and not duplicated
+            log.warning("%s: key %s is not unique and non-null (%s null, %s duplicated)",
+                        table.name, table.key, null_keys, duplicated)
+        from basismonitor.serve.app import paging_key
+
+        row = "row(" + ", ".join(f'"{k}"' for k in paging_key(table)) + ")"
+        unsorted = con.execute(
+            f"select count(*) from (select {row} as cur, lag({row}) over (order by rowid) "
+            f"as prev from {relation}) where cur < prev").fetchone()[0]
+        return rows, not null_keys and not duplicated, unsorted == 0
 
     def _detach(self, edition: Edition) -> None:
         with contextlib.suppress(duckdb.Error):

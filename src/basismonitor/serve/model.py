@@ -80,7 +80,8 @@ class Table:
     key: tuple[str, ...]
     description: str | None = None
     rows: int = 0
-    keyset: bool = False            # key is unique and non-null: pages by key, not by offset
+    keyset: bool = False            # the key is unique and non-null in the file
+    sorted: bool = False            # the file stores the rows in key order (publish's grain)
     navigation: dict[str, Navigation] = field(default_factory=dict)
 
     @property

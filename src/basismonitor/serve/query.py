@@ -347,8 +347,9 @@ class Compiler:
 
 # --- the other options --------------------------------------------------------------------------
 
-def split_top_level(text: str, option: str) -> list[str]:
-    """Split on commas outside parentheses and quotes (for $select, $orderby, $expand)."""
+def split_top_level(text: str, option: str, separator: str = ",") -> list[str]:
+    """Split on commas (or `separator`) outside parentheses and quotes ($select, $orderby,
+    $expand; `;` between the options inside an $expand item)."""
     items, depth, quote, start = [], 0, False, 0
     for i, char in enumerate(text):
         if char == "'":
@@ -359,7 +360,7 @@ def split_top_level(text: str, option: str) -> list[str]:
             depth -= 1
             if depth < 0:
                 raise bad(f"{option}: unbalanced ')'", option)
-        elif not quote and depth == 0 and char == ",":
+        elif not quote and depth == 0 and char == separator:
             items.append(text[start:i].strip())
             start = i + 1
     if depth or quote:
@@ -431,7 +432,7 @@ def parse_expand(text: str, table: Table, tables: dict[str, Table]) -> list[Expa
             raise bad(f"$expand: {table.name} has no navigation property {name!r} (it has: "
                       f"{', '.join(table.navigation) or 'none'})", "$expand")
         select = None
-        for option in split_top_level(options, "$expand") if options else []:
+        for option in split_top_level(options, "$expand", ";") if options else []:
             key, _, value = option.partition("=")
             if key.strip() != "$select":
                 raise ODataError(501, f"$expand: only $select is supported inside $expand "
@@ -457,14 +458,17 @@ def parse_int(value: str | None, option: str, maximum: int) -> int | None:
 
 # --- the skip token: where the previous page ended --------------------------------------------
 
-def encode_token(values: list) -> str:
+def encode_token(generation: str, rowid: int, values: list) -> str:
+    """Where a page ended: the attached file (its alias), the last row id, and the last row's key
+    (to go on after it should the edition be republished between two pages)."""
     def plain(value):
         if isinstance(value, dt.datetime | dt.date | dt.time):
             return {"t": type(value).__name__, "v": value.isoformat()}
         if isinstance(value, decimal.Decimal):
             return {"t": "decimal", "v": str(value)}
         return value
-    raw = json.dumps([plain(v) for v in values], separators=(",", ":")).encode()
+    raw = json.dumps({"e": generation, "r": rowid, "k": [plain(v) for v in values]},
+                     separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -472,33 +476,38 @@ _TOKEN_TYPES = {"string": str, "number": int | float | decimal.Decimal, "boolean
                 "date": dt.date, "datetime": dt.datetime, "time": dt.time, "guid": str}
 
 
-def decode_token(token: str, kinds: list[str]) -> list:
-    """The key values a $skiptoken carries, each of its key column's kind (else 400: a token is
-    checked whole before any SQL runs)."""
+def decode_token(token: str, kinds: list[str]) -> tuple[str, int, list]:
+    """(generation, row id, key values) of a $skiptoken, each key value of its column's kind
+    (else 400: a token is checked whole before any SQL runs)."""
+    invalid = bad("$skiptoken is not one this service issued", "$skiptoken")
     if len(token) > MAX_FILTER_LENGTH:
-        raise bad("$skiptoken is not one this service issued", "$skiptoken")
+        raise invalid
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        values = json.loads(raw)
+        body = json.loads(raw)
     except (ValueError, TypeError):
-        raise bad("$skiptoken is not one this service issued", "$skiptoken") from None
-    if not isinstance(values, list) or len(values) != len(kinds):
-        raise bad("$skiptoken is not one this service issued", "$skiptoken")
+        raise invalid from None
+    if not isinstance(body, dict) or set(body) != {"e", "r", "k"}:
+        raise invalid
+    generation, rowid, values = body["e"], body["r"], body["k"]
+    if not isinstance(generation, str) or not isinstance(rowid, int) or isinstance(rowid, bool) \
+            or rowid < 0 or not isinstance(values, list) or len(values) != len(kinds):
+        raise invalid
     out = []
     for value, kind in zip(values, kinds, strict=True):
         if isinstance(value, dict):
-            kind, text = value.get("t"), value.get("v")
+            text = value.get("v")
             parse = {"datetime": dt.datetime.fromisoformat, "date": dt.date.fromisoformat,
-                     "time": dt.time.fromisoformat, "decimal": decimal.Decimal}.get(kind)
+                     "time": dt.time.fromisoformat, "decimal": decimal.Decimal}.get(value.get("t"))
             if parse is None or not isinstance(text, str):
-                raise bad("$skiptoken is not one this service issued", "$skiptoken")
+                raise invalid
             try:
                 value = parse(text)
             except (ValueError, decimal.InvalidOperation):
-                raise bad("$skiptoken is not one this service issued", "$skiptoken") from None
+                raise invalid from None
         expected = _TOKEN_TYPES.get(kind)
         if expected is None or not isinstance(value, expected) or (
                 kind == "number" and isinstance(value, bool)):
-            raise bad("$skiptoken is not one this service issued", "$skiptoken")
+            raise invalid
         out.append(value)
-    return out
+    return generation, rowid, out
