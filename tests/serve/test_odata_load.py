@@ -32,11 +32,21 @@ def test_load_during_a_publish(refreshed, tmp_path):
     process = psutil.Process()
     rss_before = process.memory_info().rss
     published = []
+
+    def publish_and_wait_for_the_switch():
+        import time
+
+        published.append(pipeline.publish(refreshed.warehouse, exports, 2024,
+                                           progress=lambda _: None))
+        deadline = time.monotonic() + 60
+        while service.catalogue._editions["2024"].identity == before \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     try:
         result = run_load(
             served.url + FACT, queries, clients=CLIENTS, seconds=SECONDS,
-            during=lambda: published.append(pipeline.publish(
-                refreshed.warehouse, exports, 2024, progress=lambda _: None)),
+            during=publish_and_wait_for_the_switch,
             expect_rows=lambda params, rows: rows == expected[params["$filter"]])
         rss_after = process.memory_info().rss
         after = service.catalogue._editions["2024"].identity

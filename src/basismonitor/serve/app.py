@@ -406,6 +406,27 @@ def context_fragment(table: Table, names: list[str] | None, expands) -> str:
     return table.name + (f"({','.join(parts)})" if parts else "")
 
 
+def split_path(path: str) -> list[str]:
+    """The path's segments: split on '/' outside parentheses and quotes (a key may hold '/')."""
+    segments, depth, quoted, start = [], 0, False, 0
+    for i, char in enumerate(path):
+        if char == "'":
+            quoted = not quoted
+        elif not quoted and char == "(":
+            depth += 1
+        elif not quoted and char == ")":
+            depth -= 1
+        elif char == "/" and not quoted and depth <= 0:
+            segments.append(path[start:i])
+            start = i + 1
+    if path:
+        segments.append(path[start:])
+    return segments
+
+
+_NAMED = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$", re.DOTALL)
+
+
 def parse_key(predicate: str, table: Table) -> dict[str, object]:
     """`'x'` (single key) or `a=1,b='x'`: {column: literal node}."""
     from basismonitor.serve.query import split_top_level
@@ -413,8 +434,9 @@ def parse_key(predicate: str, table: Table) -> dict[str, object]:
     items = split_top_level(predicate, "key")
     found = {}
     for item in items:
-        name, sep, value = item.partition("=")
-        if not sep:
+        named = _NAMED.match(item)
+        name, value = (named.group(1), named.group(2)) if named else (None, item)
+        if name is None:
             if len(table.key) != 1 or len(items) != 1:
                 raise bad(f"{table.name} has the key ({', '.join(table.key)}): name each part, "
                           "e.g. " + ",".join(f"{k}=..." for k in table.key), "key")
@@ -510,7 +532,7 @@ def create_app(exports: Path, *, limits: Limits | None = None, poll: float = 1.0
     def handle(request: Request) -> Response:
         service: Service = state["service"]
         path = request.path_params.get("path", "")
-        segments = path.split("/") if path else []
+        segments = split_path(path)
         edition_name = None
         base = str(request.base_url).rstrip("/") + "/odata/"
         if segments and EDITION.match(segments[0]):
@@ -520,10 +542,11 @@ def create_app(exports: Path, *, limits: Limits | None = None, poll: float = 1.0
             segments.pop()
         with service.catalogue.use(edition_name) as edition:
             if edition is None:
-                published = ", ".join(service.catalogue.names()) or "none"
-                what = f"edition {edition_name!r}" if edition_name else "any edition"
-                raise ODataError(404 if edition_name else 503,
-                                 f"no published {what} (published: {published})")
+                published = ", ".join(service.catalogue.names())
+                if edition_name:
+                    raise ODataError(404, f"edition {edition_name} is not published "
+                                     f"(published: {published or 'none'})")
+                raise ODataError(503, "no edition is published yet (run basismonitor publish)")
             if not segments:
                 return service.service_document(request, edition, base)
             if segments == ["$metadata"]:

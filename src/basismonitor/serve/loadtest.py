@@ -47,9 +47,11 @@ def run_load(url: str, queries: Sequence[dict], *, clients: int, seconds: float,
              during: Callable[[], None] | None = None, max_requests: int = 1_000_000,
              expect_rows: Callable[[dict, int], bool] | None = None, seed: int = 1,
              row_marker: bytes = b'{"area_edition":',
-             headers: dict | None = None) -> LoadResult:
+             headers: dict | None = None, max_during: float = 300.0,
+             after_during: float = 2.0) -> LoadResult:
     """`clients` threads GET `url` with parameters drawn from `queries` for `seconds`; `during`
-    runs in its own thread after a quarter of the time (e.g. a publish). Rows are counted by
+    runs in its own thread after a quarter of the time (e.g. a publish), and the load goes on until
+    it is done (at most `max_during` s more) and `after_during` s after that. Rows are counted by
     `row_marker`, the start of each row's JSON (its first property), without parsing the page
     (the client shares the machine with the server). Loopback only."""
     host = urlsplit(url).hostname
@@ -102,6 +104,10 @@ def run_load(url: str, queries: Sequence[dict], *, clients: int, seconds: float,
         side = threading.Thread(target=delayed, daemon=True)
         side.start()
     stop.wait(seconds)
+    if side is not None and side.is_alive():
+        # the load goes on until `during` is done (bounded), and a little after it
+        side.join(timeout=max_during)
+        stop.wait(after_during)
     stop.set()
     for thread in threads:
         thread.join(timeout=120)
