@@ -87,3 +87,22 @@ def test_skiptoken_round_trip_and_type_check():
         decode_token(token, ["number", "number", "date"])
     with pytest.raises(ODataError):
         decode_token(token, ["string", "number"])
+
+
+def test_json_rows_render_infinities_as_odata_strings():
+    import dataclasses
+    import json
+
+    from basismonitor.serve.app import json_object
+
+    con = duckdb.connect()
+    con.execute("create table x as select * from (values (1, 'inf'::double, 'a'), "
+                "(2, 'nan'::double, 'b'), (3, '-inf'::double, null), (4, 2.5, 'd')) v(k, v, s)")
+    columns = {n: edm_column(n, t, True, None) for n, t in
+               [("k", "INTEGER"), ("v", "DOUBLE"), ("s", "VARCHAR")]}
+    table = ModelTable("x", columns, ("k",))
+    table = dataclasses.replace(table, nonfinite=frozenset({"v"}))
+    rows = [json.loads(r[0]) for r in con.execute(
+        f"select {json_object('t', table, ['k', 'v', 's'])} from x t order by k").fetchall()]
+    assert [r["v"] for r in rows] == ["INF", "NaN", "-INF", 2.5]
+    assert rows[2]["s"] is None

@@ -233,6 +233,7 @@ class Catalogue:
             tables = read_model(con, alias, self.marts_yaml, _grains())
             for table in tables.values():
                 table.rows, table.keyset, table.sorted = self._check_key(con, alias, table)
+                table.nonfinite = self._nonfinite(con, alias, table)
         except BaseException:
             with contextlib.suppress(Exception):
                 self.cursor().execute(f'detach database if exists "{alias}"')
@@ -267,6 +268,17 @@ class Catalogue:
             f"select count(*) from (select {row} as cur, lag({row}) over (order by rowid) "
             f"as prev from {relation}) where cur < prev").fetchone()[0]
         return rows, not null_keys and not duplicated, unsorted == 0
+
+    @staticmethod
+    def _nonfinite(con, alias: str, table: Table) -> frozenset[str]:
+        doubles = [c for c, col in table.columns.items()
+                   if col.edm_type in ("Edm.Double", "Edm.Single") and not col.collection]
+        if not doubles:
+            return frozenset()
+        counts = con.execute("select " + ", ".join(
+            f'count(*) filter (where not isfinite("{c}"))' for c in doubles)
+            + f' from "{alias}"."{SCHEMA}"."{table.name}"').fetchone()
+        return frozenset(c for c, n in zip(doubles, counts, strict=True) if n)
 
     def _detach(self, edition: Edition) -> None:
         with contextlib.suppress(duckdb.Error):

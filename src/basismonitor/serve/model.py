@@ -82,6 +82,7 @@ class Table:
     rows: int = 0
     keyset: bool = False            # the key is unique and non-null in the file
     sorted: bool = False            # the file stores the rows in key order (publish's grain)
+    nonfinite: frozenset[str] = frozenset()  # DOUBLE/FLOAT columns holding INF or NaN
     navigation: dict[str, Navigation] = field(default_factory=dict)
 
     @property
