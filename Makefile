@@ -16,7 +16,7 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN := sqlite:///$(CURDIR)/var/airflow/airflow.db
 export BASISMONITOR_INBOX ?= $(CURDIR)/inbox
 
-.PHONY: venv run run-groningen test airflow lint demo clean bench bench-national bench-marts bench-marts-national
+.PHONY: venv run run-groningen test airflow lint demo clean bench bench-national bench-marts bench-marts-national serve bench-odata
 
 venv: $(STAMP)
 
@@ -51,6 +51,16 @@ lint: $(STAMP)
 
 airflow: $(STAMP)
 	PATH=$(BIN):$$PATH scripts/airflow_standalone.sh
+
+# Issue 20: the published editions as an OData v4 feed at http://127.0.0.1:$(ODATA_PORT)/odata/
+# (Power BI / Excel: Get Data > OData feed). Serves exports/ ($BASISMONITOR_EXPORTS) read-only.
+ODATA_PORT ?= 8081
+serve: $(STAMP)
+	$(BIN)/basismonitor serve --port $(ODATA_PORT)
+
+# the feed at national size (synthetic 5.1 M-row edition; ~3 minutes): BENCHMARKS.md, issue 20
+bench-odata: $(STAMP)
+	$(BIN)/python benchmarks/bench_odata.py
 
 # dbt against hand-written SQL and pandas on the compass marts (BENCHMARKS.md, issues 5 and 9)
 bench-marts: $(STAMP)

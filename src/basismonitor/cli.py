@@ -8,6 +8,7 @@
     basismonitor refresh    all of the above in order, in this process
     basismonitor site       (re)build the compass pages of a published edition
     basismonitor estimate   ad-hoc design-based estimates for analysts
+    basismonitor serve      the published editions as an OData v4 feed (Power BI, Excel)
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     from basismonitor import pipeline
     from basismonitor.demo import cli as demo_cli
     from basismonitor.ingestion import cli as ingest_cli
+    from basismonitor.serve import cli as serve_cli
     from basismonitor.site import cli as site_cli
     from basismonitor.stats import cli as stats_cli
 
@@ -36,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     pipeline.register(subparsers)
     site_cli.register(subparsers)
     stats_cli.register(subparsers)
+    serve_cli.register(subparsers)
     return parser
 
 

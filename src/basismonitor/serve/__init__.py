@@ -1,0 +1,1 @@
+"""Read-only OData v4 service over the published editions (issue 20)."""
