@@ -227,10 +227,12 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("validate", help="run the Great Expectations gate on the marts")
     _common(p)
+    _vars(p)
     p.set_defaults(func=_run_validate)
 
     p = subparsers.add_parser("publish", help="validate, then export the edition atomically to exports/<edition>/")
     _common(p, exports=True)
+    _vars(p)
     p.set_defaults(func=_run_publish)
 
     p = subparsers.add_parser("refresh", help="ingest -> build -> validate -> publish in this process")

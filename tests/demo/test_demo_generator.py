@@ -31,6 +31,7 @@ ACTIVITY_HEADERS = {
         "status",
     ],
 }
+ACTIVITY_HEADERS["idbanen"] = ["plaatsing_id", "startdatum", "buurt_code", "soort_baan", "uitkomst"]
 XLSX_SHEETS = {"buurtbemiddeling": "zaken", "buurtinitiatieven": "initiatieven"}
 KWB_HEADER = [
     "gwb_code_10",

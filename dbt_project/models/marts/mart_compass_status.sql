@@ -104,7 +104,8 @@ indicator_nodes as (
         theme_code as parent_node_code,
         quadrant_code,
         is_judged,
-        value,
+        -- a node that cannot be placed (no city value) shows no figure, like any suppressed node
+        case when idx is not null then value end as value,
         city_value,
         idx as index_value,
         case
@@ -117,8 +118,8 @@ indicator_nodes as (
         coalesce(suppression_reason, case when city_value is null then 'no city value' end) as suppression_reason,
         n_unweighted,
         standard_error,
-        ci_low,
-        ci_high,
+        case when idx is not null then ci_low end as ci_low,
+        case when idx is not null then ci_high end as ci_high,
         cast(null as integer) as n_children,
         cast(null as integer) as n_children_shown
     from indicator_ring

@@ -56,6 +56,14 @@ PROGRAMMES = (
         "BI",
         4,
     ),
+    # ID-banen: subsidised jobs in neighbourhood work, one row per placement and its outcome
+    Programme(
+        "idbanen",
+        ("plaatsing_id", "startdatum", "buurt_code", "soort_baan", "uitkomst"),
+        None,
+        "IDB",
+        5,
+    ),
 )
 
 CONFLICTS = (
@@ -75,6 +83,9 @@ CONTACTS = ("ontmoeting op straat", "hulpvraag", "doorverwijzing", "groepsactivi
 CONTACT_P = np.array([0.45, 0.2, 0.1, 0.15, 0.1])
 CATEGORIES = ("zwerfafval", "vandalisme", "overlast", "overig")
 STATUSES = ("toegekend", "afgewezen", "in behandeling")
+JOBS = ("groenonderhoud", "buurtconcierge-assistent", "wijkrestaurant", "schoolconcierge",
+        "huiskamerproject")
+JOB_OUTCOMES = ("regulier werk", "verlengd", "uitgevallen", "lopend")
 TITLES = (
     "Buurtfeest",
     "Burendag",
@@ -127,6 +138,9 @@ def _rates(world: World, programme: str, year: int) -> np.ndarray:
             + np.where(world.a_kind == 1, 40.0, 0.0)
             + np.where(world.a_kind == 2, 25.0, 0.0)
         )
+    elif programme == "idbanen":
+        # placements follow the long-term unemployed: more where deprivation is higher
+        r = inh * 0.0009 * np.exp(0.6 * d)
     else:
         r = inh * 0.0011 * np.exp(-0.25 * d)
     return r * s
@@ -195,6 +209,14 @@ def draw_programme(world: World, prog: Programme, year: int) -> pd.DataFrame:
             np.where(u < p_afval + p_vand, 1, np.where(u < p_afval + p_vand + p_over, 2, 3)),
         )
         cols["categorie"] = np.array(CATEGORIES, dtype=object)[cat]
+    elif prog.name == "idbanen":
+        cols["soort_baan"] = np.array(JOBS, dtype=object)[rng.integers(0, len(JOBS), n)]
+        p_open = np.where(last, np.clip(frac, 0, 1) ** 2 * 0.9, 0.02)
+        to_work = np.clip(0.30 - 0.06 * d, 0.1, 0.5)
+        v = rng.random(n)
+        out = np.where(v < to_work, 0, np.where(v < to_work + 0.45, 1, 2))
+        out[rng.random(n) < p_open] = 3
+        cols["uitkomst"] = np.array(JOB_OUTCOMES, dtype=object)[out]
     else:
         titles = np.array(TITLES, dtype=object)[rng.integers(0, len(TITLES), n)]
         names = np.array([b.name for b in world.buurten[ed]], dtype=object)[world.a_buurt[ed][atom]]

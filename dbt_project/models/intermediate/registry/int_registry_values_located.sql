@@ -36,14 +36,99 @@ delivered as (
 
 ),
 
+bound as (
+
+    select delivered.*, bound_variables.measure
+    from delivered
+    inner join bound_variables
+        on bound_variables.source = delivered.source
+        and bound_variables.variable = delivered.variable
+
+),
+
+city_parts as (
+
+    -- where a source publishes no gemeente row for a year and variable, the city is computed
+    -- from the source's own areas at its coarsest level below the gemeente (wijken, else
+    -- buurten): on its own division, which covers the city whole, with no overlay in between
+    select bound.*, levels.level
+    from bound
+    inner join (
+        select source, period, variable,
+            case when bool_or(area_level = 'wijk') then 'wijk' else 'buurt' end as level
+        from bound
+        where area_level in ('wijk', 'buurt')
+        group by all
+    ) as levels
+        on levels.source = bound.source
+        and levels.period = bound.period
+        and levels.variable = bound.variable
+        and levels.level = bound.area_level
+    anti join (select distinct source, period, variable from bound where area_level = 'gemeente') as published
+        on published.source = bound.source
+        and published.period = bound.period
+        and published.variable = bound.variable
+
+),
+
+population_variables as (
+
+    select distinct source, variable
+    from {{ ref('registry_bindings') }}
+    where indicator_code = 'inwoners' and role = 'value'
+
+),
+
+city_parts_population as (
+
+    select city_parts.*, population.value as population
+    from city_parts
+    left join (
+        select bound.source, bound.period, bound.area_code, bound.value
+        from bound
+        semi join population_variables
+            on population_variables.source = bound.source
+            and population_variables.variable = bound.variable
+    ) as population
+        on population.source = city_parts.source
+        and population.period = city_parts.period
+        and population.area_code = city_parts.area_code
+
+),
+
+derived_city as (
+
+    -- the gemeente of a CBS wijk or buurt code: GM + its four digits (WK001400 -> GM0014)
+    select
+        period,
+        'GM' || substr(area_code, 3, 4) as area_code,
+        'gemeente' as area_level,
+        source,
+        variable,
+        case
+            when count(*) filter (where missing_reason in ('hidden', 'unknown', 'invalid')) > 0 then null
+            when any_value(measure) = 'count' then sum(coalesce(value, 0))
+            else sum(coalesce(population, 1) * value)
+                / nullif(sum(coalesce(population, 1)) filter (where value is not null), 0)
+        end as value,
+        min(missing_reason) filter (where missing_reason in ('hidden', 'unknown', 'invalid')) as missing_reason,
+        list_distinct(flatten(list(load_ids))) as load_ids,
+        string_agg(distinct derivation, '; ') as derivation,
+        any_value(measure) as measure,
+        'computed from areas' as city_value_source
+    from city_parts_population
+    where regexp_matches(area_code, '^(WK|BU)[0-9]{4}')
+    group by period, 'GM' || substr(area_code, 3, 4), source, variable
+
+),
+
 values_ as (
 
-    select values_.*, bound_variables.measure
-    from delivered as values_
-    inner join bound_variables
-        on bound_variables.source = values_.source
-        and bound_variables.variable = values_.variable
-    where values_.area_level in ('gemeente', '{{ var("compass_level") }}')
+    select *, 'published' as city_value_source
+    from bound
+    where area_level in ('gemeente', '{{ var("compass_level") }}')
+    union all by name
+    select * from derived_city
 
 ),
 
@@ -89,7 +174,8 @@ native as (
         values_.value,
         values_.missing_reason,
         values_.load_ids,
-        values_.derivation
+        values_.derivation,
+        values_.city_value_source
     from values_
     inner join editions
         on values_.period between editions.valid_from and editions.valid_to
@@ -123,7 +209,8 @@ mapped as (
         end as value,
         min(values_.missing_reason) filter (where values_.missing_reason in ('hidden', 'unknown', 'invalid')) as missing_reason,
         list_distinct(flatten(list(values_.load_ids))) as load_ids,
-        string_agg(distinct overlay.method, '; ') as derivation
+        string_agg(distinct overlay.method, '; ') as derivation,
+        'published' as city_value_source
     from values_
     inner join foreign_editions
         on foreign_editions.source = values_.source
@@ -144,75 +231,41 @@ mapped as (
 
 ),
 
+mapped_gaps as (
+
+    -- a compass area that no piece of the delivering division reaches (or only pieces without
+    -- inhabitants) is still in the figures: without a value, so it is suppressed as 'no value'
+    select
+        frame.period, frame.edition, areas.gemeente_code, areas.area_code, false as is_city,
+        frame.source, frame.variable, frame.measure, cast(null as double) as value,
+        cast(null as varchar) as missing_reason, frame.load_ids, frame.derivation,
+        'published' as city_value_source
+    from (
+        select period, edition, source, variable, any_value(measure) as measure,
+            list_distinct(flatten(list(load_ids))) as load_ids,
+            string_agg(distinct derivation, '; ') as derivation
+        from mapped
+        group by all
+    ) as frame
+    inner join (
+        select distinct edition, gemeente_code, area_code from {{ ref('int_buurten_mapped_to_compass_areas') }}
+    ) as areas
+        on areas.edition = frame.edition
+    anti join mapped
+        on mapped.period = frame.period
+        and mapped.source = frame.source
+        and mapped.variable = frame.variable
+        and mapped.area_code = areas.area_code
+
+),
+
 located as (
 
-    select *, 'published' as city_value_source from native
+    select * from native
     union all by name
-    select *, 'published' as city_value_source from mapped
-
-),
-
-population_variables as (
-
-    select distinct source, variable
-    from {{ ref('registry_bindings') }}
-    where indicator_code = 'inwoners' and role = 'value'
-
-),
-
-area_population as (
-
-    select located.period, located.source, located.area_code, located.value as population
-    from located
-    inner join population_variables
-        on population_variables.source = located.source
-        and population_variables.variable = located.variable
-    where not located.is_city
-
-),
-
-without_city as (
-
-    select period, edition, gemeente_code, source, variable from located where not is_city
-    except
-    select period, edition, gemeente_code, source, variable from located where is_city
-
-),
-
-derived_city as (
-
-    select
-        located.period,
-        located.edition,
-        located.gemeente_code,
-        located.gemeente_code as area_code,
-        true as is_city,
-        located.source,
-        located.variable,
-        any_value(located.measure) as measure,
-        case
-            when count(*) filter (where located.missing_reason in ('hidden', 'unknown', 'invalid')) > 0 then null
-            when any_value(located.measure) = 'count' then sum(coalesce(located.value, 0))
-            else sum(coalesce(area_population.population, 1) * located.value)
-                / nullif(sum(coalesce(area_population.population, 1)) filter (where located.value is not null), 0)
-        end as value,
-        min(located.missing_reason) filter (where located.missing_reason in ('hidden', 'unknown', 'invalid')) as missing_reason,
-        list_distinct(flatten(list(located.load_ids))) as load_ids,
-        string_agg(distinct located.derivation, '; ') as derivation,
-        'computed from areas' as city_value_source
-    from located
-    semi join without_city
-        on without_city.period = located.period
-        and without_city.edition = located.edition
-        and without_city.gemeente_code = located.gemeente_code
-        and without_city.source = located.source
-        and without_city.variable = located.variable
-    left join area_population
-        on area_population.period = located.period
-        and area_population.source = located.source
-        and area_population.area_code = located.area_code
-    where not located.is_city
-    group by located.period, located.edition, located.gemeente_code, located.source, located.variable
+    select * from mapped
+    union all by name
+    select * from mapped_gaps
 
 ),
 
@@ -232,11 +285,7 @@ final as (
         load_ids,
         derivation,
         city_value_source
-    from (
-        select * from located
-        union all by name
-        select * from derived_city
-    )
+    from located
 
 )
 
