@@ -1,9 +1,10 @@
 """The logit interval of a proportion, as R's ``svyciprop(method = "logit")`` (issue 19.1).
 
-The reference folder has R's published mean and SE of a proportion but no ``svyciprop`` output;
-these tests apply R's formula (survey:::svyciprop, method "logit": ``svycontrast`` of
-``log(p / (1 - p))``, ``confint`` with ``df``, ``expit``) to R's published figures, written out
-here independently of the estimator's code, and check the estimator against it.
+The reference folder has R's published mean and SE of a proportion but no ``svyciprop`` output.
+Two kinds of check: R's own ``svyciprop`` output on the same api data (``R_SVYCIPROP``: printed by
+``Rscript tests/stats/r/svyciprop_logit.R`` with survey 4.1.1, Debian's r-cran-survey), and R's
+formula (``svycontrast`` of ``log(p / (1 - p))``, ``confint`` with ``df``, ``expit``) applied to
+R's published mean and SE, written out here independently of the estimator's code.
 """
 
 from __future__ import annotations
@@ -27,6 +28,17 @@ pytestmark = pytest.mark.shared
 
 IMPROVED = "(SELECT *, CAST(api00 - api99 > 50 AS INTEGER) AS improved FROM apistrat)"
 SCH_WIDE = "(SELECT *, CAST(\"sch.wide\" = 'Yes' AS INTEGER) AS yes FROM apistrat)"
+# R's svyciprop(..., method = "logit"): estimate, lower, upper (tests/stats/r/svyciprop_logit.R)
+R_SVYCIPROP = {
+    "dstrat_schwide_default_df": (0.8279480110, 0.7745396544, 0.8708148545),
+    "dstrat_schwide_df_inf": (0.8279480110, 0.7749010103, 0.8705817557),
+    "wonly_improved_default_df": (0.2938488838, 0.2275226205, 0.3702430686),
+    "wonly_improved_df_inf": (0.2938488838, 0.2278922222, 0.3697531586),
+    "dstrat_schwide_E": (0.9100000000, 0.8354459442, 0.9526888940),
+    "dstrat_schwide_H": (0.5200000000, 0.3833795166, 0.6536933598),
+    "dstrat_schwide_M": (0.7000000000, 0.5588291506, 0.8112547870),
+    "small_default_df": (0.1250000000, 0.0094866494, 0.6805971829),
+}
 # R: qt(0.975, 199), qt(0.975, 197) (printed with 7 significant digits)
 QT_199 = 1.971957
 QT_197 = 1.972079
@@ -78,12 +90,62 @@ def test_logit_interval_with_design_df_is_svyciprop_default(con):
     assert fixed["ci_low"] == pytest.approx(row["ci_low"], rel=1e-12)
 
 
+def r_close(row, name: str) -> None:
+    """The estimator's row equals R's printed svyciprop figures (10 decimals)."""
+    estimate, low, high = R_SVYCIPROP[name]
+    assert row["estimate"] == pytest.approx(estimate, abs=1e-9), name
+    assert row["ci_low"] == pytest.approx(low, abs=1e-9), name
+    assert row["ci_high"] == pytest.approx(high, abs=1e-9), name
+
+
+@pytest.mark.parametrize(("df", "suffix"), [("design", "default_df"), (None, "df_inf")])
+def test_equals_r_svyciprop_on_the_api_data(con, df, suffix):
+    # svyciprop(~I(sch.wide == "Yes"), dstrat, method = "logit"[, df = Inf])
+    stratified = survey_estimates(
+        con, SCH_WIDE, value="yes", weight="pw", domain=None, stratum="stype",
+        population="fpc", proportion=True, df=df,
+    )
+    r_close(total_row(stratified), f"dstrat_schwide_{suffix}")
+    # svyciprop(~I(api00 - api99 > 50), wonly, method = "logit"[, df = Inf])
+    weights_only = survey_estimates(
+        con, IMPROVED, value="improved", weight="pw", domain=None, proportion=True, df=df
+    )
+    r_close(total_row(weights_only), f"wonly_improved_{suffix}")
+
+
+def test_equals_r_svyby_svyciprop_per_stratum(con):
+    # svyby(~I(sch.wide == "Yes"), ~stype, dstrat, svyciprop, method = "logit", vartype = "ci"):
+    # each stratum's interval uses its own subset's degf (E: 100 - 1, H and M: 50 - 1)
+    out = survey_estimates(
+        con, SCH_WIDE, value="yes", weight="pw", domain="stype", stratum="stype",
+        population="fpc", proportion=True, df="design",
+    ).set_index("domain")
+    for stype in ("E", "H", "M"):
+        r_close(out.loc[stype], f"dstrat_schwide_{stype}")
+    r_close(out.loc["TOTAL"], "dstrat_schwide_default_df")
+
+
+def test_equals_r_on_a_small_sample():
+    import duckdb
+
+    # one yes in eight: the Wald interval goes below 0, R's logit interval does not
+    frame = pd.DataFrame({"y": [1, 0, 0, 0, 0, 0, 0, 0], "w": [1.0] * 8})
+    con = duckdb.connect()
+    row = total_row(
+        survey_estimates(con, frame, value="y", weight="w", domain=None, proportion=True,
+                         df="design")
+    )
+    r_close(row, "small_default_df")
+    wald = total_row(survey_estimates(con, frame, value="y", weight="w", domain=None))
+    assert wald["ci_low"] < 0 < row["ci_low"]
+
+
 def test_stratified_sch_wide_per_stratum(con):
     # svyciprop(~I(sch.wide == "Yes"), dstrat, method = "logit") and per stratum with svyby;
     # degf(dstrat) = 200 - 3 strata = 197
     out = survey_estimates(
         con, SCH_WIDE, value="yes", weight="pw", domain="stype", stratum="stype",
-        population="fpc", proportion=True, df="design",
+        population="fpc", proportion=True, df=197,
     )
     assert out["domain"].tolist() == ["E", "H", "M", "TOTAL"]
     for row in out.itertuples():

@@ -433,8 +433,9 @@ def estimates_from_moments(
     :func:`logit_interval` (R's ``svyciprop(method = "logit")``), the others' the symmetric
     ``estimate -/+ q se`` (R's ``confint``).  ``df``: degrees of freedom of ``q``: None (the
     normal quantile, R's ``confint`` default and ``svyciprop(..., df = Inf)``), a number, or
-    ``"design"``: per group the rows minus the strata (R's ``degf(design)``, the default of
-    ``svyciprop``).  ``significant`` always uses the normal quantile.
+    ``"design"``: R's ``degf(design)``, the default of ``svyciprop``: for a total row the group's
+    rows minus its strata, for a domain the domain's rows minus the strata it has rows in (what
+    ``svyby(..., svyciprop)`` passes on).  ``significant`` always uses the normal quantile.
 
     Variance of a linearised variable z: ``Σ_h (1 - f_h) n_h/(n_h - 1) Σ_{i∈h} (z_i - z̄_h)²``
     with ``Σ_{i∈h}(z_i - z̄_h)² = Σz² - (Σz)²/n_h``; both sums are linear in the moments.
@@ -589,9 +590,13 @@ def estimates_from_moments(
     out["se"] = se
     if df is None:
         q = np.full(N, z)
-    elif df == "design":  # R's degf: sampled rows (missing values included) minus strata
+    elif df == "design":
+        # R's degf(design): sampled rows (missing values included) minus strata; a domain's is that
+        # of the subset svyby passes on: its rows minus the strata it has rows in (a cell is one
+        # stratum x domain, so counting a domain's cells counts its strata)
         df_g = np.bincount(gid, n_rows, minlength=G) - np.bincount(g_of_h, minlength=G)
-        q = _quantile(level, scatter(df_g[g_of_d], df_g, np.float64))
+        df_d = np.bincount(dc, n_rows[sel], minlength=D) - np.bincount(dc, minlength=D)
+        q = _quantile(level, scatter(df_d, df_g, np.float64))
     else:
         q = np.full(N, _quantile(level, float(df)))
     ci_low, ci_high = estimate - q * se, estimate + q * se
