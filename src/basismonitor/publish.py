@@ -242,7 +242,8 @@ def _write_parquet(con, relation: str, path: Path, doc: dict | None = None) -> N
     schema = pa.schema(fields, metadata=metadata or None)
     pending: list[pa.RecordBatch] = []
     buffered = 0
-    with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
+    # zstd level 3, DuckDB's default for COPY TO (pyarrow's default level is 1)
+    with pq.ParquetWriter(str(path), schema, compression="zstd", compression_level=3) as writer:
         for batch in reader:
             pending.append(batch)
             buffered += batch.num_rows
