@@ -207,6 +207,22 @@ def _geometry(con, relation: str, column: str = GEOMETRY_WKT) -> tuple[str, dict
     return select, meta
 
 
+def _canonical(dtype):
+    """string/binary/list views and large variants as the plain Arrow types."""
+    import pyarrow as pa
+
+    if pa.types.is_string_view(dtype) or pa.types.is_large_string(dtype):
+        return pa.string()
+    if pa.types.is_binary_view(dtype) or pa.types.is_large_binary(dtype):
+        return pa.binary()
+    if pa.types.is_list_view(dtype) or pa.types.is_large_list(dtype) \
+            or pa.types.is_large_list_view(dtype):
+        return pa.list_(_canonical(dtype.value_type))
+    if pa.types.is_list(dtype):
+        return pa.list_(_canonical(dtype.value_type))
+    return dtype
+
+
 def _write_parquet(con, relation: str, path: Path, doc: dict | None = None) -> None:
     """The relation as Parquet (ZSTD, row groups of ROW_GROUP_SIZE rows), written by pyarrow from
     DuckDB's Arrow stream so that every column carries its description as field metadata (a
@@ -225,10 +241,13 @@ def _write_parquet(con, relation: str, path: Path, doc: dict | None = None) -> N
         described["geometry"] = (f"The geometry of {GEOMETRY_WKT} as WKB, with GeoParquet "
                                  "metadata (encoding, CRS as PROJJSON, bbox) for GIS tools.")
     reader = con.execute(f"select {select} from {relation}").to_arrow_reader(ROW_GROUP_SIZE)
+    # one Arrow type per DuckDB type whatever the connection's Arrow settings (string views,
+    # large buffers): the schema is stored in the file, which must be byte-identical on a rerun
+    source = pa.schema([f.with_type(_canonical(f.type)) for f in reader.schema])
     fields = [
         f.with_metadata({**(f.metadata or {}), b"description": described[f.name].encode()})
         if described.get(f.name) else f
-        for f in reader.schema
+        for f in source
     ]
     metadata = {"description": doc["description"]} if doc.get("description") else {}
     if geometry is not None:
@@ -248,13 +267,15 @@ def _write_parquet(con, relation: str, path: Path, doc: dict | None = None) -> N
             pending.append(batch)
             buffered += batch.num_rows
             if buffered >= ROW_GROUP_SIZE:  # whole row groups now, the rest with the next batch
-                table = pa.Table.from_batches(pending, reader.schema)
+                # one chunk per column: the bytes must not depend on where DuckDB's batches end
+                table = pa.Table.from_batches(pending, reader.schema).cast(source).combine_chunks()
                 full = buffered - buffered % ROW_GROUP_SIZE
                 writer.write_table(table.slice(0, full), row_group_size=ROW_GROUP_SIZE)
                 rest = table.slice(full)
                 pending, buffered = rest.to_batches(), rest.num_rows
         if buffered:
-            writer.write_table(pa.Table.from_batches(pending, reader.schema),
+            writer.write_table(pa.Table.from_batches(pending, reader.schema).cast(source)
+                               .combine_chunks(),
                                row_group_size=ROW_GROUP_SIZE)
 
 
