@@ -36,6 +36,34 @@ def exact_units(x: pd.Series) -> pd.Series:
     return pd.Series(np.rint(x.to_numpy(dtype=float) * 1e12), index=x.index).astype("Int64")
 
 
+def round_ratio(u, w):
+    """u / w (exact integer units) to one decimal, half away from zero, in integer arithmetic
+    (dbt's round_ratio macro); NaN where w is 0 or missing."""
+    u = pd.Series(u).astype("Int64")
+    w = pd.Series(w).astype("Int64")
+    ok = (u.notna() & w.notna() & (w != 0)).to_numpy()
+    uu = u.fillna(0).to_numpy(np.int64)
+    ww = w.fillna(1).to_numpy(np.int64)
+    ww = np.where(ok, ww, 1)
+    k = (20 * np.abs(uu) + np.abs(ww)) // (2 * np.abs(ww))
+    return np.where(ok, np.sign(uu) * np.sign(ww) * k / 10.0, np.nan)
+
+
+def bool_and(flags: pd.Series, keys) -> pd.Series:
+    """SQL bool_and per group: nulls ignored, null when the group has no value."""
+    f = pd.Series(flags).astype("boolean")
+    g = pd.DataFrame({"known": f.notna(), "false": f.eq(False).fillna(False)}).groupby(keys, sort=False)
+    known, false = g["known"].any(), g["false"].any()
+    return (~false).astype("boolean").where(known)
+
+
+def converged_and(a: pd.Series, b: pd.Series) -> pd.Series:
+    """a and b for the weighting flag: null only when both are null (dbt's converged_and)."""
+    a, b = pd.Series(a).astype("boolean"), pd.Series(b, index=a.index).astype("boolean")
+    both = a.fillna(True) & b.fillna(True)
+    return both.where(a.notna() | b.notna())
+
+
 def _load_ids(series_of_lists) -> list:
     seen = []
     for ids in series_of_lists:
@@ -76,6 +104,8 @@ def read_inputs(con) -> dict[str, pd.DataFrame]:
         "themes": q("select * from catalogue.themes"),
         "quadrants": q("select * from catalogue.quadrants"),
         "estimates": q("select * from intermediate.int_survey_estimates"),
+        "weighting": q("select wave, gemeente_code, area_code, bool_and(converged) as converged "
+                       "from intermediate.int_respondents_weighted group by all"),
     }
 
 
@@ -327,6 +357,12 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
     est = d["estimates"]
     est = est[est["n"] > 0].merge(ind[["indicator_code", "min_n"]], on="indicator_code")
     est = est.merge(located_waves, on="wave").merge(wave_loads, on="wave", how="left")
+    wt = d["weighting"]
+    wt_city = wt.groupby(["wave", "gemeente_code"], as_index=False)["converged"].all()
+    est = est.merge(wt.rename(columns={"converged": "wc_area"}), on=["wave", "gemeente_code", "area_code"],
+                    how="left").merge(wt_city.rename(columns={"converged": "wc_city"}),
+                                      on=["wave", "gemeente_code"], how="left")
+    wc = est["wc_city"].where(est["is_city"], est["wc_area"]).astype("boolean").fillna(False)
     min_n = est["min_n"].astype(float).fillna(float(v["survey_min_n_default"]))
     survey = pd.DataFrame({
         "indicator_code": est["indicator_code"], "period": est["wave"], "edition": est["edition"],
@@ -337,7 +373,10 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
         "significant": est["significant"].astype("boolean").where(~est["is_city"]),
         "suppression_reason": np.where(est["n"] < min_n, "n below " + min_n.astype(int).astype(str), None),
         "city_value_source": "estimated from respondents", "load_ids": est["load_ids"],
+        "weighting_converged": wc,
     })
+    registry["weighting_converged"] = pd.array([pd.NA] * len(registry), dtype="boolean")
+    activities["weighting_converged"] = pd.array([pd.NA] * len(activities), dtype="boolean")
     values = pd.concat([survey, registry, activities], ignore_index=True)
 
     # --- harmonised onto the current edition --------------------------------------------------------
@@ -370,6 +409,7 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
         methods = c.merge(h[mixed].reset_index()[keys], on=keys).groupby(keys)["method"].agg(
             lambda m: "; ".join(sorted(set(m))))
         h.loc[methods.index, "harmonisation_method"] = methods
+    h["weighting_converged"] = bool_and(c["weighting_converged"], [c[k] for k in keys])
     h["load_ids"] = group_lists(c, keys, "load_ids")
     h["load_ids"] = [x if isinstance(x, list) else [] for x in h["load_ids"]]
     h = h.drop(columns="n_methods").reset_index()
@@ -382,6 +422,14 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
         [h["min_reason"], "derived from suppressed: " + h["min_reason"].astype(str)], None)
     h["ci_low"] = h["value"] - Z95 * h["se"]
     h["ci_high"] = h["value"] + Z95 * h["se"]
+    # a survey share: the logit interval (R's svyciprop(method = "logit"), issue 19)
+    p, se = h["value"].to_numpy(float), h["se"].to_numpy(float)
+    is_share = (h["kind"] == "survey_share").to_numpy()
+    inside = is_share & (p > 0) & (p < 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        eta, half = np.log(p / (1 - p)), Z95 * se / (p * (1 - p))
+        h["ci_low"] = np.where(inside, 1 / (1 + np.exp(-(eta - half))), np.where(is_share, p + 0 * se, h["ci_low"]))
+        h["ci_high"] = np.where(inside, 1 / (1 + np.exp(-(eta + half))), np.where(is_share, p + 0 * se, h["ci_high"]))
     h["significant"] = pd.Series(np.abs(h["contrast"]) / h["contrast_se"] > Z95, dtype="boolean").where(
         h["contrast_se"] > 0)
     h = h.assign(edition=current, is_city=False).drop(
@@ -409,6 +457,7 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
         "suppressed": ~shown, "suppression_reason": combined["suppression_reason"],
         "city_value_source": combined["city_value_source"], "is_harmonised": ~combined["is_native"].astype(bool),
         "harmonisation_method": combined["harmonisation_method"], "load_ids": combined["load_ids"],
+        "weighting_converged": combined["weighting_converged"].astype("boolean"),
     }).reset_index(drop=True)
 
     # --- the compasses ----------------------------------------------------------------------------
@@ -437,14 +486,18 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
         return np.where(both, idx, np.nan)
 
     status = cur[~cur["is_city"]].merge(dim, on="indicator_code").merge(
-        cur[cur["is_city"]][["gemeente_code", "indicator_code", "value"]].rename(columns={"value": "city_value"}),
+        cur[cur["is_city"]][["gemeente_code", "indicator_code", "value", "weighting_converged"]].rename(
+            columns={"value": "city_value", "weighting_converged": "city_wc"}),
         on=["gemeente_code", "indicator_code"], how="left")
+    status["weighting_converged"] = converged_and(status["weighting_converged"], status["city_wc"])
     status["idx"] = index(status, "value", "city_value")
 
     base = facts[facts["period"] == base_period]
     paired = cur.merge(base[["area_code", "indicator_code", "value", "contrast_with_city", "contrast_se",
-                             "suppression_reason"]], on=["area_code", "indicator_code"], how="left",
-                       suffixes=("", "_base"))
+                             "suppression_reason", "weighting_converged"]], on=["area_code", "indicator_code"],
+                       how="left", suffixes=("", "_base"))
+    paired["weighting_converged"] = converged_and(paired["weighting_converged"],
+                                                  paired["weighting_converged_base"])
     paired["change"] = paired["value"] - paired["value_base"]
     paired["contrast_change"] = paired["contrast_with_city"] - paired["contrast_with_city_base"]
     paired["contrast_change_se"] = np.sqrt(paired["contrast_se"] ** 2 + paired["contrast_se_base"] ** 2)
@@ -452,8 +505,10 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
         pd.Series(np.where(paired["value_base"].isna(), f"no value in base period {base_period}", None),
                   index=paired.index))
     dev = paired[~paired["is_city"]].merge(dim, on="indicator_code").merge(
-        paired[paired["is_city"]][["gemeente_code", "indicator_code", "change"]].rename(
-            columns={"change": "city_change"}), on=["gemeente_code", "indicator_code"], how="left")
+        paired[paired["is_city"]][["gemeente_code", "indicator_code", "change", "weighting_converged"]].rename(
+            columns={"change": "city_change", "weighting_converged": "city_wc"}),
+        on=["gemeente_code", "indicator_code"], how="left")
+    dev["weighting_converged"] = converged_and(dev["weighting_converged"], dev["city_wc"])
     dev["significant"] = pd.Series(
         np.abs(dev["contrast_change"]) / dev["contrast_change_se"] > Z95, dtype="boolean").where(
         (dev["source_kind"] == "survey") & (dev["contrast_change_se"] > 0))
@@ -492,6 +547,12 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
         u = np.where(t["is_judged"], t["u_j"], t["u_all"]).astype(float)
         w = np.where(t["is_judged"], t["w_j"], t["w_all"]).astype(float)
         t["raw_idx"] = (u / 1e12) / np.where(w != 0, w / 1e12, np.nan)
+        t["u_exact"] = np.where(t["is_judged"], t["u_j"], t["u_all"])
+        t["w_exact"] = np.where(t["is_judged"], t["w_j"], t["w_all"])
+        shown_flags = ring["weighting_converged"].astype("boolean").where(ring["idx"].notna())
+        t["weighting_converged"] = bool_and(
+            shown_flags, [ring["gemeente_code"], ring["area_code"], ring["theme_code"]]).reindex(
+            pd.MultiIndex.from_frame(t[["gemeente_code", "area_code", "theme_code"]])).to_numpy()
         t = t.rename(columns={"theme_code": "node_code"})
         t["parent_node_code"] = t["quadrant_code"]
         t["ok"] = t["n_children_shown"] >= share * t["n_children"]
@@ -503,6 +564,10 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
             is_judged=("is_judged", "any"), n_children=("ok", "size"), n_children_shown=("ok_shown", "sum"),
             u=("u", "sum"), w=("w", "sum"))
         q["raw_idx"] = (q["u"].astype(float) / 1e12) / np.where(q["w"] != 0, q["w"].astype(float) / 1e12, np.nan)
+        q["u_exact"], q["w_exact"] = q["u"], q["w"]
+        q["weighting_converged"] = bool_and(
+            t["weighting_converged"], [t["gemeente_code"], t["area_code"], t["quadrant_code"]]).reindex(
+            pd.MultiIndex.from_frame(q[["gemeente_code", "area_code", "quadrant_code"]])).to_numpy()
         q["node_code"] = q["quadrant_code"]
         q["parent_node_code"] = "centrum"
         q["ok"] = q["n_children_shown"] >= share * q["n_children"]
@@ -513,12 +578,16 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
         c = qc.groupby(["gemeente_code", "area_code"], as_index=False).agg(
             n_children=("ok", "size"), n_children_shown=("ok_shown", "sum"), u=("u", "sum"), k=("k", "sum"))
         c["raw_idx"] = (c["u"].astype(float) / 1e12) / np.where(c["k"] != 0, c["k"], np.nan)
+        c["u_exact"], c["w_exact"] = c["u"], c["k"].astype("Int64") * 10**12
+        c["weighting_converged"] = bool_and(
+            qc["weighting_converged"], [qc["gemeente_code"], qc["area_code"]]).reindex(
+            pd.MultiIndex.from_frame(c[["gemeente_code", "area_code"]])).to_numpy()
         c = c.assign(node_code="centrum", quadrant_code=None, parent_node_code=None, is_judged=True)
         out = pd.concat([t.assign(node_level="theme"), q.assign(node_level="quadrant"),
                          c.assign(node_level="centre")], ignore_index=True)
         ok = out["n_children_shown"] >= share * out["n_children"]
         out["shown"] = ok & out["raw_idx"].notna()
-        out["idx"] = np.where(ok, sql_round(out["raw_idx"], 1), np.nan)
+        out["idx"] = np.where(ok, round_ratio(out["u_exact"], out["w_exact"]), np.nan)
         out["class"] = classify(out["idx"], out["is_judged"])
         out["suppressed"] = ~out["shown"]
         out["suppression_reason"] = np.where(
@@ -532,6 +601,20 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
                   & ~frame["significant"].fillna(False).astype(bool)).to_numpy()
         return np.where(frame["idx"].isna(), None, np.where(damped, "gemiddeld", cls))
 
+    labels = pd.concat([
+        pd.DataFrame({"node_level": "indicator", "node_code": ind["indicator_code"], "node_label_nl": ind["label_nl"]}),
+        pd.DataFrame({"node_level": "theme", "node_code": d["themes"]["theme_code"],
+                      "node_label_nl": d["themes"]["label_nl"]}),
+        pd.DataFrame({"node_level": "quadrant", "node_code": d["quadrants"]["quadrant_code"],
+                      "node_label_nl": d["quadrants"]["label_nl"]}),
+        pd.DataFrame({"node_level": ["centre"], "node_code": ["centrum"], "node_label_nl": ["Centrum"]}),
+    ], ignore_index=True)
+
+    def labelled(mart: pd.DataFrame) -> pd.DataFrame:
+        mart = mart.merge(labels, on=["node_level", "node_code"], how="left")
+        mart["node_key"] = mart["node_level"] + ":" + mart["node_code"]
+        return mart
+
     s_comp = rings(status)
     status_mart = pd.concat([
         pd.DataFrame({
@@ -544,7 +627,8 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
             "suppression_reason": status["suppression_reason"].fillna(pd.Series(
                 np.where(status["city_value"].isna(), "no city value", None), index=status.index)),
             "n_unweighted": status["n_unweighted"], "standard_error": status["standard_error"],
-            "ci_low": status["ci_low"], "ci_high": status["ci_high"], "n_children": None, "n_children_shown": None}),
+            "ci_low": status["ci_low"], "ci_high": status["ci_high"], "n_children": None, "n_children_shown": None,
+            "weighting_converged": status["weighting_converged"]}),
         pd.DataFrame({
             "edition": current_period, "area_edition": current, "gemeente_code": s_comp["gemeente_code"],
             "area_code": s_comp["area_code"], "node_level": s_comp["node_level"], "node_code": s_comp["node_code"],
@@ -553,8 +637,9 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
             "class": s_comp["class"], "significant": None, "suppressed": s_comp["suppressed"],
             "suppression_reason": s_comp["suppression_reason"], "n_unweighted": None, "standard_error": np.nan,
             "ci_low": np.nan, "ci_high": np.nan, "n_children": s_comp["n_children"],
-            "n_children_shown": s_comp["n_children_shown"]}),
+            "n_children_shown": s_comp["n_children_shown"], "weighting_converged": s_comp["weighting_converged"]}),
     ], ignore_index=True)
+    status_mart = labelled(status_mart)
 
     d_comp = rings(dev)
     development_mart = pd.concat([
@@ -568,7 +653,7 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
             "significant": dev["significant"], "suppressed": dev["idx"].isna(),
             "suppression_reason": dev["suppression_reason"].fillna(pd.Series(
                 np.where(dev["idx"].isna(), "no city change", None), index=dev.index)),
-            "n_children": None, "n_children_shown": None}),
+            "n_children": None, "n_children_shown": None, "weighting_converged": dev["weighting_converged"]}),
         pd.DataFrame({
             "edition": current_period, "base_period": base_period, "area_edition": current,
             "gemeente_code": d_comp["gemeente_code"], "area_code": d_comp["area_code"],
@@ -577,8 +662,10 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
             "is_judged": d_comp["is_judged"], "base_value": np.nan, "current_value": np.nan, "change": np.nan,
             "city_change": np.nan, "index_value": d_comp["idx"], "class": d_comp["class"], "significant": None,
             "suppressed": d_comp["suppressed"], "suppression_reason": d_comp["suppression_reason"],
-            "n_children": d_comp["n_children"], "n_children_shown": d_comp["n_children_shown"]}),
+            "n_children": d_comp["n_children"], "n_children_shown": d_comp["n_children_shown"],
+            "weighting_converged": d_comp["weighting_converged"]}),
     ], ignore_index=True)
+    development_mart = labelled(development_mart)
     return {"fct_indicator_value": fct, "mart_compass_status": status_mart,
             "mart_compass_development": development_mart}
 

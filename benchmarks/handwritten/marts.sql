@@ -348,6 +348,14 @@ waves as (
     left join editions as e on r.wave between e.valid_from and e.valid_to
     left join buurten as b on b.edition = e.edition and b.buurt_code = trim(r.area_code)
     group by r.wave
+),
+-- whether the raking converged: an area's own, any area's for the city (issue 19)
+weighting as (
+    select wave, gemeente_code, area_code, bool_and(converged) as converged
+    from intermediate.int_respondents_weighted group by all
+),
+weighting_city as (
+    select wave, gemeente_code, bool_and(converged) as converged from weighting group by all
 )
 select
     s.indicator_code,
@@ -370,10 +378,13 @@ select
     case when s.n < coalesce(ind.min_n, ${survey_min_n_default})
         then 'n below ' || coalesce(ind.min_n, ${survey_min_n_default}) end as suppression_reason,
     'estimated from respondents' as city_value_source,
-    w.load_ids
+    w.load_ids,
+    coalesce(case when s.is_city then wc.converged else wa.converged end, false) as weighting_converged
 from intermediate.int_survey_estimates as s
 inner join catalogue.indicators as ind on ind.indicator_code = s.indicator_code
 inner join waves as w on w.wave = s.wave and w.any_located and w.edition is not null
+left join weighting as wa on wa.wave = s.wave and wa.gemeente_code = s.gemeente_code and wa.area_code = s.area_code
+left join weighting_city as wc on wc.wave = s.wave and wc.gemeente_code = s.gemeente_code
 where s.n > 0;
 
 create or replace temp table indicator_values as
@@ -416,6 +427,7 @@ native as (
         (mass / mass) * contrast as contrast,
         sqrt((mass / mass) * (mass / mass) * contrast_se * contrast_se) as contrast_se,
         suppression_reason, city_value_source, list_distinct(load_ids) as load_ids,
+        weighting_converged, kind,
         true as is_native, method as harmonisation_method
     from contributions
     where method = 'identity' and edition = (select edition from current_edition)
@@ -449,6 +461,8 @@ areas as (
         end as suppression_reason,
         any_value(city_value_source) as city_value_source,
         list_distinct(flatten(list(load_ids))) as load_ids,
+        bool_and(weighting_converged) as weighting_converged,
+        any_value(kind) as kind,
         bool_and(method = 'identity') as is_native,
         string_agg(distinct method, '; ') as harmonisation_method
     from weighted
@@ -459,13 +473,22 @@ areas as (
 combined as (
     select
         *,
-        value - 1.959963984540054 * se as ci_low_h,
-        value + 1.959963984540054 * se as ci_high_h,
+        -- a survey share's interval is the logit one (R's svyciprop(method = "logit"), issue 19)
+        case
+            when kind = 'survey_share' and value > 0 and value < 1
+                then 1 / (1 + exp(-(ln(value / (1 - value)) - 1.959963984540054 * se / (value * (1 - value)))))
+            when kind = 'survey_share' then value + 0 * se
+            else value - 1.959963984540054 * se end as ci_low_h,
+        case
+            when kind = 'survey_share' and value > 0 and value < 1
+                then 1 / (1 + exp(-(ln(value / (1 - value)) + 1.959963984540054 * se / (value * (1 - value)))))
+            when kind = 'survey_share' then value + 0 * se
+            else value + 1.959963984540054 * se end as ci_high_h,
         case when contrast_se > 0 then abs(contrast) / contrast_se > 1.959963984540054 end as significant
     from areas
 ),
 harmonised as (
-    select * exclude (ci_low_h, ci_high_h), ci_low_h as ci_low, ci_high_h as ci_high from combined
+    select * exclude (ci_low_h, ci_high_h, kind), ci_low_h as ci_low, ci_high_h as ci_high from combined
     union all by name
     select * replace ((select edition from current_edition) as edition), true as is_native,
         'identity' as harmonisation_method
@@ -497,11 +520,32 @@ select
     cast(city_value_source as varchar) as city_value_source,
     not is_native as is_harmonised,
     cast(harmonisation_method as varchar) as harmonisation_method,
-    cast(load_ids as varchar[]) as load_ids
+    cast(load_ids as varchar[]) as load_ids,
+    cast(weighting_converged as boolean) as weighting_converged
 from harmonised
 where period <= ${current_period};
 
 -- ---- the compasses -------------------------------------------------------------------------------
+
+-- a and b for the weighting flag: null only when neither figure is from the survey (issue 19)
+create or replace macro converged_and(a, b) as
+    case when a is null and b is null then null else coalesce(a, true) and coalesce(b, true) end;
+
+-- num / den (exact decimals) rounded half away from zero to one decimal, decided in decimals
+create or replace macro round_ratio(num, den) as
+    (case when den <> 0 then sign(num) * sign(den) * (
+        floor(abs(num::double / den::double) * 10)
+        + case when abs(num) * 20 >= (2 * floor(abs(num::double / den::double) * 10) + 1) * abs(den)
+               then 1 else 0 end) / 10 end)::double;
+
+create or replace temp table node_labels as
+select 'indicator' as node_level, indicator_code as node_code, label_nl from catalogue.indicators
+union all
+select 'theme', theme_code, label_nl from catalogue.themes
+union all
+select 'quadrant', quadrant_code, label_nl from catalogue.quadrants
+union all
+select 'centre', 'centrum', 'Centrum';
 
 create or replace temp table dim_indicator as
 select
@@ -520,10 +564,10 @@ where area_edition = (select edition from current_edition)
 create or replace temp table status_ring as
 with
 cur as (select * from facts where period = ${current_period}),
-city as (select gemeente_code, indicator_code, value as city_value from cur where is_city),
+city as (select gemeente_code, indicator_code, value as city_value, weighting_converged as city_wc from cur where is_city),
 compared as (
     select
-        cur.*, city.city_value, d.source_kind, d.polarity, d.theme_code, d.quadrant_code,
+        cur.*, city.city_value, city.city_wc, d.source_kind, d.polarity, d.theme_code, d.quadrant_code,
         d.is_judged and d.polarity <> 0 as is_judged_, d.theme_weight as weight
     from cur
     inner join dim_indicator as d on d.indicator_code = cur.indicator_code
@@ -538,7 +582,8 @@ spreads as (
     group by all
 )
 select
-    compared.* exclude (is_judged_), compared.is_judged_ as is_judged_node,
+    compared.* exclude (is_judged_) replace (converged_and(compared.weighting_converged, compared.city_wc) as weighting_converged),
+    compared.is_judged_ as is_judged_node,
     case
         when compared.value is null or compared.city_value is null then null
         when coalesce(s.spread, 0) = 0 then 100.0
@@ -562,13 +607,15 @@ paired as (
         cur.contrast_with_city - base.contrast_with_city as contrast_change,
         sqrt(cur.contrast_se * cur.contrast_se + base.contrast_se * base.contrast_se) as contrast_change_se,
         coalesce(cur.suppression_reason, base.suppression_reason,
-            case when base.value is null then 'no value in base period ' || ${base_period} end) as suppression_reason
+            case when base.value is null then 'no value in base period ' || ${base_period} end) as suppression_reason,
+        converged_and(cur.weighting_converged, base.weighting_converged) as weighting_converged
     from cur
     left join base on base.area_code = cur.area_code and base.indicator_code = cur.indicator_code
 ),
 compared as (
     select
-        p.*, city.change as city_change, d.source_kind, d.polarity, d.theme_code, d.quadrant_code,
+        p.* replace (converged_and(p.weighting_converged, city.weighting_converged) as weighting_converged),
+        city.change as city_change, d.source_kind, d.polarity, d.theme_code, d.quadrant_code,
         d.is_judged and d.polarity <> 0 as is_judged_node, d.theme_weight as weight,
         case when d.source_kind = 'survey' and p.contrast_change_se > 0
             then abs(p.contrast_change) / p.contrast_change_se > 1.959963984540054 end as significant
@@ -600,10 +647,10 @@ left join spreads as s on s.gemeente_code = compared.gemeente_code and s.indicat
 create or replace temp table rings as
 with
 ring as (
-    select 'status' as compass, gemeente_code, area_code, theme_code, quadrant_code, is_judged_node, weight, idx
+    select 'status' as compass, gemeente_code, area_code, theme_code, quadrant_code, is_judged_node, weight, idx, weighting_converged
     from status_ring
     union all
-    select 'development', gemeente_code, area_code, theme_code, quadrant_code, is_judged_node, weight, idx
+    select 'development', gemeente_code, area_code, theme_code, quadrant_code, is_judged_node, weight, idx, weighting_converged
     from development_ring
 ),
 themes_ring as (
@@ -614,12 +661,14 @@ themes_ring as (
         case when bool_or(is_judged_node) then count(*) filter (where is_judged_node) else count(*) end as n_children,
         case when bool_or(is_judged_node) then count(idx) filter (where is_judged_node) else count(idx) end as n_children_shown,
         case
-            when bool_or(is_judged_node)
-                then sum(cast(idx * weight as decimal(38, 12))) filter (where idx is not null and is_judged_node)
-                    / nullif(sum(cast(weight as decimal(38, 12))) filter (where idx is not null and is_judged_node), 0)
+            when bool_or(is_judged_node) then sum(cast(idx * weight as decimal(38, 12))) filter (where idx is not null and is_judged_node)
             else sum(cast(idx * weight as decimal(38, 12))) filter (where idx is not null)
-                / nullif(sum(cast(weight as decimal(38, 12))) filter (where idx is not null), 0)
-        end::double as raw_idx
+        end as raw_num,
+        case
+            when bool_or(is_judged_node) then sum(cast(weight as decimal(38, 12))) filter (where idx is not null and is_judged_node)
+            else sum(cast(weight as decimal(38, 12))) filter (where idx is not null)
+        end as raw_den,
+        bool_and(weighting_converged) filter (where idx is not null) as weighting_converged
     from ring
     group by compass, gemeente_code, area_code, theme_code
 ),
@@ -629,9 +678,10 @@ quadrants_ring as (
         bool_or(r.is_judged) as is_judged,
         count(*) as n_children,
         count(*) filter (where r.n_children_shown >= ${min_children_share} * r.n_children and r.raw_idx is not null) as n_children_shown,
-        (sum(cast(r.raw_idx * t.weight as decimal(38, 12))) filter (where r.n_children_shown >= ${min_children_share} * r.n_children)
-            / nullif(sum(cast(t.weight as decimal(38, 12))) filter (where r.n_children_shown >= ${min_children_share} * r.n_children and r.raw_idx is not null), 0))::double as raw_idx
-    from themes_ring as r
+        sum(cast(r.raw_idx * t.weight as decimal(38, 12))) filter (where r.n_children_shown >= ${min_children_share} * r.n_children) as raw_num,
+        sum(cast(t.weight as decimal(38, 12))) filter (where r.n_children_shown >= ${min_children_share} * r.n_children and r.raw_idx is not null) as raw_den,
+        bool_and(r.weighting_converged) as weighting_converged
+    from (select *, (raw_num / nullif(raw_den, 0))::double as raw_idx from themes_ring) as r
     inner join catalogue.themes as t on t.theme_code = r.node_code
     group by r.compass, r.gemeente_code, r.area_code, r.quadrant_code
 ),
@@ -641,9 +691,10 @@ centre_ring as (
         true as is_judged,
         count(*) as n_children,
         count(*) filter (where r.n_children_shown >= ${min_children_share} * r.n_children and r.raw_idx is not null) as n_children_shown,
-        (sum(cast(r.raw_idx as decimal(38, 12))) filter (where r.n_children_shown >= ${min_children_share} * r.n_children)
-            / nullif(count(r.raw_idx) filter (where r.n_children_shown >= ${min_children_share} * r.n_children), 0))::double as raw_idx
-    from quadrants_ring as r
+        sum(cast(r.raw_idx as decimal(38, 12))) filter (where r.n_children_shown >= ${min_children_share} * r.n_children) as raw_num,
+        cast(count(r.raw_idx) filter (where r.n_children_shown >= ${min_children_share} * r.n_children) as decimal(38, 12)) as raw_den,
+        bool_and(r.weighting_converged) as weighting_converged
+    from (select *, (raw_num / nullif(raw_den, 0))::double as raw_idx from quadrants_ring) as r
     inner join catalogue.quadrants as q on q.quadrant_code = r.node_code
     where q.in_centre
     group by r.compass, r.gemeente_code, r.area_code
@@ -656,10 +707,10 @@ composites as (
     select 'centre' as node_level, *, cast(null as varchar) as parent_node_code from centre_ring
 )
 select
-    *,
+    * exclude (raw_num, raw_den),
     n_children_shown >= ${min_children_share} * n_children and raw_idx is not null as shown,
-    case when n_children_shown >= ${min_children_share} * n_children then round(raw_idx, 1) end as idx
-from composites;
+    case when n_children_shown >= ${min_children_share} * n_children then round_ratio(raw_num, raw_den) end as idx
+from (select *, (raw_num / nullif(raw_den, 0))::double as raw_idx from composites);
 
 create or replace macro index_class(idx, judged) as
     case
@@ -674,6 +725,9 @@ create or replace macro index_class(idx, judged) as
     end;
 
 create or replace table hand.mart_compass_status as
+select nodes.*, cast(nodes.node_level || ':' || nodes.node_code as varchar) as node_key,
+    cast(l.label_nl as varchar) as node_label_nl
+from (
 select
     cast(${current_period} as integer) as edition,
     cast(area_edition as integer) as area_edition,
@@ -700,7 +754,8 @@ select
     cast(ci_low as double) as ci_low,
     cast(ci_high as double) as ci_high,
     cast(null as integer) as n_children,
-    cast(null as integer) as n_children_shown
+    cast(null as integer) as n_children_shown,
+    cast(weighting_converged as boolean) as weighting_converged
 from status_ring
 union all
 select
@@ -708,10 +763,16 @@ select
     node_level, node_code, parent_node_code, quadrant_code, is_judged,
     null, null, idx, index_class(idx, is_judged), null, not shown,
     case when not shown then 'too few parts shown (' || n_children_shown || ' of ' || n_children || ')' end,
-    null, null, null, null, cast(n_children as integer), cast(n_children_shown as integer)
-from rings where compass = 'status';
+    null, null, null, null, cast(n_children as integer), cast(n_children_shown as integer),
+    weighting_converged
+from rings where compass = 'status'
+) as nodes
+left join node_labels as l on l.node_level = nodes.node_level and l.node_code = nodes.node_code;
 
 create or replace table hand.mart_compass_development as
+select nodes.*, cast(nodes.node_level || ':' || nodes.node_code as varchar) as node_key,
+    cast(l.label_nl as varchar) as node_label_nl
+from (
 select
     cast(${current_period} as integer) as edition,
     cast(${base_period} as integer) as base_period,
@@ -737,7 +798,8 @@ select
     cast(idx is null as boolean) as suppressed,
     cast(coalesce(suppression_reason, case when idx is null then 'no city change' end) as varchar) as suppression_reason,
     cast(null as integer) as n_children,
-    cast(null as integer) as n_children_shown
+    cast(null as integer) as n_children_shown,
+    cast(weighting_converged as boolean) as weighting_converged
 from development_ring
 union all
 select
@@ -745,5 +807,7 @@ select
     gemeente_code, area_code, node_level, node_code, parent_node_code, quadrant_code, is_judged,
     null, null, null, null, idx, index_class(idx, is_judged), null, not shown,
     case when not shown then 'too few parts shown (' || n_children_shown || ' of ' || n_children || ')' end,
-    cast(n_children as integer), cast(n_children_shown as integer)
-from rings where compass = 'development';
+    cast(n_children as integer), cast(n_children_shown as integer), weighting_converged
+from rings where compass = 'development'
+) as nodes
+left join node_labels as l on l.node_level = nodes.node_level and l.node_code = nodes.node_code;

@@ -2,7 +2,9 @@
     (edition, gemeente_code, area_code, indicator) holding: theme_code, quadrant_code, is_judged,
     weight, idx (null when not shown). Each composite is the weighted mean of its children's indices,
     shown only when at least var('min_children_share') of its children are shown; composition
-    (not judged) is left out of the centre. Returns CTEs themes_ring, quadrants_ring, centre_ring. -#}
+    (not judged) is left out of the centre. Each ring carries its mean as an exact ratio (raw_num /
+    raw_den of exact decimal sums), rounded half away from zero (round_ratio) for publication.
+    Returns CTEs themes_ring, quadrants_ring, centre_ring, composites, composites_classed. -#}
 {% macro compass_rings(indicator_ring) %}
 themes_ring as (
 
@@ -18,12 +20,15 @@ themes_ring as (
         case when bool_or(is_judged) then count(*) filter (where is_judged) else count(*) end as n_children,
         case when bool_or(is_judged) then count(idx) filter (where is_judged) else count(idx) end as n_children_shown,
         case
-            when bool_or(is_judged)
-                then {{ exact_sum('idx * weight') }} filter (where idx is not null and is_judged)
-                    / nullif({{ exact_sum('weight') }} filter (where idx is not null and is_judged), 0)
+            when bool_or(is_judged) then {{ exact_sum('idx * weight') }} filter (where idx is not null and is_judged)
             else {{ exact_sum('idx * weight') }} filter (where idx is not null)
-                / nullif({{ exact_sum('weight') }} filter (where idx is not null), 0)
-        end::double as raw_idx
+        end as raw_num,
+        case
+            when bool_or(is_judged) then {{ exact_sum('weight') }} filter (where idx is not null and is_judged)
+            else {{ exact_sum('weight') }} filter (where idx is not null)
+        end as raw_den,
+        -- false when the raking behind an indicator it averages did not converge (issue 19)
+        bool_and(weighting_converged) filter (where idx is not null) as weighting_converged
     from {{ indicator_ring }}
     group by edition, gemeente_code, area_code, theme_code
 
@@ -40,9 +45,10 @@ quadrants_ring as (
         bool_or(themes_ring.is_judged) as is_judged,
         count(*) as n_children,
         count(*) filter (where themes_ring.n_children_shown >= {{ var('min_children_share') }} * themes_ring.n_children and themes_ring.raw_idx is not null) as n_children_shown,
-        ({{ exact_sum('themes_ring.raw_idx * themes.weight') }} filter (where themes_ring.n_children_shown >= {{ var('min_children_share') }} * themes_ring.n_children)
-            / nullif({{ exact_sum('themes.weight') }} filter (where themes_ring.n_children_shown >= {{ var('min_children_share') }} * themes_ring.n_children and themes_ring.raw_idx is not null), 0))::double as raw_idx
-    from themes_ring
+        {{ exact_sum('themes_ring.raw_idx * themes.weight') }} filter (where themes_ring.n_children_shown >= {{ var('min_children_share') }} * themes_ring.n_children) as raw_num,
+        {{ exact_sum('themes.weight') }} filter (where themes_ring.n_children_shown >= {{ var('min_children_share') }} * themes_ring.n_children and themes_ring.raw_idx is not null) as raw_den,
+        bool_and(themes_ring.weighting_converged) as weighting_converged
+    from (select *, (raw_num / nullif(raw_den, 0))::double as raw_idx from themes_ring) as themes_ring
     inner join {{ ref('themes') }} as themes on themes.theme_code = themes_ring.node_code
     group by themes_ring.edition, themes_ring.gemeente_code, themes_ring.area_code, themes_ring.quadrant_code
 
@@ -59,9 +65,10 @@ centre_ring as (
         true as is_judged,
         count(*) as n_children,
         count(*) filter (where quadrants_ring.n_children_shown >= {{ var('min_children_share') }} * quadrants_ring.n_children and quadrants_ring.raw_idx is not null) as n_children_shown,
-        ({{ exact_sum('quadrants_ring.raw_idx') }} filter (where quadrants_ring.n_children_shown >= {{ var('min_children_share') }} * quadrants_ring.n_children)
-            / nullif(count(quadrants_ring.raw_idx) filter (where quadrants_ring.n_children_shown >= {{ var('min_children_share') }} * quadrants_ring.n_children), 0))::double as raw_idx
-    from quadrants_ring
+        {{ exact_sum('quadrants_ring.raw_idx') }} filter (where quadrants_ring.n_children_shown >= {{ var('min_children_share') }} * quadrants_ring.n_children) as raw_num,
+        cast(count(quadrants_ring.raw_idx) filter (where quadrants_ring.n_children_shown >= {{ var('min_children_share') }} * quadrants_ring.n_children) as decimal(38, 12)) as raw_den,
+        bool_and(quadrants_ring.weighting_converged) as weighting_converged
+    from (select *, (raw_num / nullif(raw_den, 0))::double as raw_idx from quadrants_ring) as quadrants_ring
     inner join {{ ref('quadrants') }} as quadrants on quadrants.quadrant_code = quadrants_ring.node_code
     where quadrants.in_centre
     group by quadrants_ring.edition, quadrants_ring.gemeente_code, quadrants_ring.area_code
@@ -81,11 +88,13 @@ composites as (
 composites_classed as (
 
     select
-        *,
+        * exclude (raw_num, raw_den),
         n_children_shown >= {{ var('min_children_share') }} * n_children and raw_idx is not null as shown,
-        -- rounded before classing, so the published index and its class always agree
-        case when n_children_shown >= {{ var('min_children_share') }} * n_children then round(raw_idx, 1) end as idx
-    from composites
+        -- rounded before classing, so the published index and its class always agree; the exact
+        -- weighted mean (a ratio of exact decimal sums) is rounded half away from zero (macro
+        -- round_ratio), not its double approximation (77.15 was published as 77.1, issue 19)
+        case when n_children_shown >= {{ var('min_children_share') }} * n_children then {{ round_ratio('raw_num', 'raw_den', 1) }} end as idx
+    from (select *, (raw_num / nullif(raw_den, 0))::double as raw_idx from composites) as composites
 
 )
 {% endmacro %}

@@ -15,14 +15,19 @@ the previously published edition byte-identical:
    backfill of an old edition leaves it where it is.
 
 What is published per edition (docs/QUALITY.md, "What a published edition holds"):
-  <mart>.parquet       ZSTD, row groups of ROW_GROUP_SIZE rows, sorted by the mart's grain
+  <mart>.parquet       ZSTD, row groups of ROW_GROUP_SIZE rows, sorted by the mart's grain; every
+                       column carries its dbt description as Arrow field metadata
+                       ("description"), the file the mart's description
   <mart>.csv           UTF-8, comma-separated, decimal point
   <mart>.nl.csv        for Dutch Excel: `;`-separated, decimal comma, UTF-8 with BOM
   basismonitor_<edition>.xlsx    one sheet per mart and an `explanation` sheet describing every
                                  column (from the dbt YAML); tables over Excel's row limit are
                                  split over sheets or, above excel_max_rows, left out with a note
   basismonitor_<edition>.duckdb  the marts with their descriptions as comments, for BI tools
-                                 (file mode read-only)
+                                 (file mode 0644: DuckDB and DBeaver open read-write by default)
+
+List columns (load_ids) are published as one comma-separated string in every format: Power Query
+and Tableau cannot read a nested list. The warehouse keeps the list.
   manifest.json        files, rows, checksums, versions, the source loads, the gate's summary
   publication.json     when it was published and the checksum of the DuckDB file
   validation/          the gate's Data Docs
@@ -74,6 +79,19 @@ EXPORTED_TABLES = (
     "marts.dim_indicator",
     "marts.dim_period",
 )
+# The key every published mart is unique on: the columns to join it on (documented in the marts'
+# descriptions, tested on the published files in tests/publish/test_publish_bi.py).
+JOIN_KEYS = {
+    "marts.mart_compass_status": ("edition", "area_code", "node_key"),
+    "marts.mart_compass_development": ("edition", "area_code", "node_key"),
+    "marts.mart_area_profile": ("edition", "area_code"),
+    "marts.fct_indicator_value": ("area_edition", "area_code", "period", "indicator_code"),
+    "marts.dim_area": ("area_edition", "area_code"),
+    "marts.dim_indicator": ("indicator_code",),
+    "marts.dim_period": ("period",),
+}
+# dim_area's geometry as WKT; the Parquet file adds it as WKB with GeoParquet metadata
+GEOMETRY_WKT = "geometry_wkt"
 SORT_KEYS = {
     "marts.mart_compass_status": ("edition", "area_code", "node_level", "node_code"),
     "marts.mart_compass_development": ("edition", "area_code", "node_level", "node_code"),
@@ -135,18 +153,130 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]
     return [(r[0], r[1]) for r in con.sql(f"describe {table}").fetchall()]
 
 
+def _flat(columns: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The published columns: a list column becomes a comma-separated VARCHAR."""
+    return [(c, "VARCHAR" if t.endswith("[]") else t) for c, t in columns]
+
+
 def _ordered(table: str, columns: list[tuple[str, str]], source: str | None = None) -> str:
-    """The table (read from `source`, default the table) in a total order: its grain first, then
-    every other column."""
+    """The table (read from `source`, default the table) as published: list columns flattened to
+    comma-separated strings (_flat), in a total order: its grain first, then every other column."""
     names = [c for c, _ in columns]
     keys = [c for c in SORT_KEYS.get(table, ()) if c in names]
     order = ", ".join(_q(c) for c in keys + [c for c in names if c not in keys])
-    return f"(select * from {source or table} order by {order})"
+    select = ", ".join(
+        f"array_to_string({_q(c)}, ',') as {_q(c)}" if t.endswith("[]") else _q(c)
+        for c, t in columns
+    )
+    return f"(select {select} from {source or table} order by {order})"
 
 
-def _write_parquet(con, relation: str, path: Path) -> None:
-    con.execute(f"copy {relation} to '{path}' (format parquet, compression zstd, "
-                f"row_group_size {ROW_GROUP_SIZE})")
+def _load_spatial(con) -> None:
+    """Load DuckDB's spatial extension from the duckdb-extension-spatial package (no download)."""
+    import duckdb_extension_spatial
+
+    folder = Path(duckdb_extension_spatial.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+    con.execute(f"load '{folder / 'spatial.duckdb_extension'}'")
+
+
+def _geometry(con, relation: str, column: str = GEOMETRY_WKT) -> tuple[str, dict] | None:
+    """For a relation with WKT geometries in one CRS: the select list that adds them as a WKB
+    `geometry` column (typed with the CRS, so DuckDB exports its PROJJSON) and the GeoParquet 1.1
+    column metadata (encoding, geometry types, bbox; the CRS is added from the Arrow field).
+    None when the relation has no such column or its rows mix CRSs."""
+    names = [r[0] for r in con.execute(f"describe select * from {relation}").fetchall()]
+    if column not in names or "crs" not in names:
+        return None
+    crs = [r[0] for r in con.execute(
+        f"select distinct crs from {relation} where {_q(column)} is not null").fetchall()]
+    if len(crs) != 1 or crs[0] is None:
+        return None
+    _load_spatial(con)
+    geom = f"ST_GeomFromText({_q(column)})"
+    types, xmin, ymin, xmax, ymax = con.execute(
+        f"select list(distinct ST_GeometryType({geom})::varchar), min(ST_XMin({geom})), "
+        f"min(ST_YMin({geom})), max(ST_XMax({geom})), max(ST_YMax({geom})) from {relation}"
+    ).fetchone()
+    names_ = {"POINT": "Point", "LINESTRING": "LineString", "POLYGON": "Polygon",
+              "MULTIPOINT": "MultiPoint", "MULTILINESTRING": "MultiLineString",
+              "MULTIPOLYGON": "MultiPolygon", "GEOMETRYCOLLECTION": "GeometryCollection"}
+    meta = {"encoding": "WKB", "geometry_types": sorted(names_.get(t, t) for t in types or []),
+            "bbox": [xmin, ymin, xmax, ymax] if xmin is not None else None}
+    crs_literal = crs[0].replace("'", "''")
+    select = f"*, {geom}::GEOMETRY('{crs_literal}') as geometry"
+    return select, meta
+
+
+def _canonical(dtype):
+    """string/binary/list views and large variants as the plain Arrow types."""
+    import pyarrow as pa
+
+    if pa.types.is_string_view(dtype) or pa.types.is_large_string(dtype):
+        return pa.string()
+    if pa.types.is_binary_view(dtype) or pa.types.is_large_binary(dtype):
+        return pa.binary()
+    if pa.types.is_list_view(dtype) or pa.types.is_large_list(dtype) \
+            or pa.types.is_large_list_view(dtype):
+        return pa.list_(_canonical(dtype.value_type))
+    if pa.types.is_list(dtype):
+        return pa.list_(_canonical(dtype.value_type))
+    return dtype
+
+
+def _write_parquet(con, relation: str, path: Path, doc: dict | None = None) -> None:
+    """The relation as Parquet (ZSTD, row groups of ROW_GROUP_SIZE rows), written by pyarrow from
+    DuckDB's Arrow stream so that every column carries its description as field metadata (a
+    DuckDB COPY drops column comments) and the file the table's description. A table with WKT
+    geometries (dim_area) also gets them as a WKB column `geometry` with GeoParquet metadata
+    (CRS as PROJJSON), which QGIS and GDAL read as a layer."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    doc = doc or {}
+    described = dict(doc.get("columns", {}))
+    geometry = _geometry(con, relation)
+    select = "*"
+    if geometry is not None:
+        select = geometry[0]
+        described["geometry"] = (f"The geometry of {GEOMETRY_WKT} as WKB, with GeoParquet "
+                                 "metadata (encoding, CRS as PROJJSON, bbox) for GIS tools.")
+    reader = con.execute(f"select {select} from {relation}").to_arrow_reader(ROW_GROUP_SIZE)
+    # one Arrow type per DuckDB type whatever the connection's Arrow settings (string views,
+    # large buffers): the schema is stored in the file, which must be byte-identical on a rerun
+    source = pa.schema([f.with_type(_canonical(f.type)) for f in reader.schema])
+    fields = [
+        f.with_metadata({**(f.metadata or {}), b"description": described[f.name].encode()})
+        if described.get(f.name) else f
+        for f in source
+    ]
+    metadata = {"description": doc["description"]} if doc.get("description") else {}
+    if geometry is not None:
+        meta = dict(geometry[1])
+        ext = json.loads(reader.schema.field("geometry").metadata.get(
+            b"ARROW:extension:metadata", b"{}"))
+        if ext.get("crs") is not None:
+            meta["crs"] = ext["crs"]
+        metadata["geo"] = json.dumps({"version": "1.1.0", "primary_column": "geometry",
+                                      "columns": {"geometry": meta}}, sort_keys=True)
+    schema = pa.schema(fields, metadata=metadata or None)
+    pending: list[pa.RecordBatch] = []
+    buffered = 0
+    # zstd level 3, DuckDB's default for COPY TO (pyarrow's default level is 1)
+    with pq.ParquetWriter(str(path), schema, compression="zstd", compression_level=3) as writer:
+        for batch in reader:
+            pending.append(batch)
+            buffered += batch.num_rows
+            if buffered >= ROW_GROUP_SIZE:  # whole row groups now, the rest with the next batch
+                # one chunk per column: the bytes must not depend on where DuckDB's batches end
+                table = pa.Table.from_batches(pending, reader.schema).cast(source).combine_chunks()
+                full = buffered - buffered % ROW_GROUP_SIZE
+                writer.write_table(table.slice(0, full), row_group_size=ROW_GROUP_SIZE)
+                rest = table.slice(full)
+                pending, buffered = rest.to_batches(), rest.num_rows
+        if buffered:
+            writer.write_table(pa.Table.from_batches(pending, reader.schema).cast(source)
+                               .combine_chunks(),
+                               row_group_size=ROW_GROUP_SIZE)
 
 
 def _write_csv(con, relation: str, path: Path) -> None:
@@ -236,7 +366,7 @@ def _write_workbook(con, path: Path, edition: int, tables: dict[str, list[tuple[
                 doc = docs.get(name, {})
                 explanation.row((name, None, None, doc.get("description")
                                  or "(not described in the dbt YAML)"), (bold, plain, plain, wrap))
-                for column, dtype in columns:
+                for column, dtype in _flat(columns):
                     explanation.row((name, column, dtype, doc.get("columns", {}).get(column)
                                      or "(not described in the dbt YAML)"),
                                     (plain, plain, plain, wrap))
@@ -245,7 +375,7 @@ def _write_workbook(con, path: Path, edition: int, tables: dict[str, list[tuple[
             name = table.split(".")[-1]
             if name not in sheets:
                 continue
-            cursor = con.execute(f"select {xlsx.sql_cells(columns)} "
+            cursor = con.execute(f"select {xlsx.sql_cells(_flat(columns))} "
                                  f"from {_ordered(table, columns)}")
             widths = [min(max(len(column) + 2, 10), 40) for column, _ in columns]
             for sheet_name in sheets[name]:
@@ -288,7 +418,11 @@ def _write_duckdb(warehouse: Path, path: Path, tables: dict[str, list[tuple[str,
                                 f"{text(doc['columns'][column])}")
         out.execute("detach wh")
         out.execute("checkpoint")
-    os.chmod(path, 0o444)
+    # 0644, not read-only: DuckDB and DBeaver open a database read-write by default and fail on
+    # a 0444 file ("Permission denied"). The published copy stays safe: only the publishing
+    # account can write it, nothing reads it back, publication.json holds its checksum, and the
+    # next publication replaces the whole edition folder.
+    os.chmod(path, 0o644)
 
 
 def _versions() -> dict[str, str]:
@@ -497,11 +631,11 @@ def _write_edition(warehouse: Path, staging: Path, edition: int, validation_docs
         for table, columns in tables.items():
             name = table.split(".")[-1]
             relation = _ordered(table, columns)
-            _write_parquet(con, relation, staging / f"{name}.parquet")
+            _write_parquet(con, relation, staging / f"{name}.parquet", docs.get(name))
             listed(staging / f"{name}.parquet", table, rows[table], "parquet")
             _write_csv(con, relation, staging / f"{name}.csv")
             listed(staging / f"{name}.csv", table, rows[table], "csv")
-            _write_dutch_csv(con, relation, columns, staging / f"{name}.nl.csv")
+            _write_dutch_csv(con, relation, _flat(columns), staging / f"{name}.nl.csv")
             listed(staging / f"{name}.nl.csv", table, rows[table], "csv (nl: ; and decimal comma)")
             progress(f"  exported {table}: {rows[table]:,} rows")
         workbook_path = staging / f"basismonitor_{edition}.xlsx"

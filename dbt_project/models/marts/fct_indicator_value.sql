@@ -57,7 +57,8 @@ final as (
         cast(city_value_source as varchar) as city_value_source,
         not is_native as is_harmonised,
         cast(harmonisation_method as varchar) as harmonisation_method,
-        cast(load_ids as varchar[]) as load_ids
+        cast(load_ids as varchar[]) as load_ids,
+        cast(weighting_converged as boolean) as weighting_converged
     from combined
     -- an edition shows what was known at the time: a backfill of an old edition leaves out the
     -- periods after it, which the warehouse holds for the newer editions

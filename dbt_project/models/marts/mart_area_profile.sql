@@ -24,6 +24,7 @@ final as (
         cast(areas.area_code as varchar) as area_code,
         cast(areas.area_name as varchar) as area_name,
         cast(areas.parent_code as varchar) as parent_code,
+        cast(parents.area_name as varchar) as parent_name,
         cast(population.population as bigint) as population,
         cast(max(status.index_value) filter (where status.node_code = 'centrum') as double) as status_centre_index,
         cast(max(status.class) filter (where status.node_code = 'centrum') as varchar) as status_centre_class,
@@ -38,6 +39,10 @@ final as (
         cast(max(development.index_value) filter (where development.node_code = 'leefbaarheid') as double) as development_leefbaarheid_index,
         cast(max(development.index_value) filter (where development.node_code = 'sociaal') as double) as development_sociaal_index
     from areas
+    -- the parent (the gemeente) in the same area edition: dim_area's key is (area_edition, area_code)
+    left join {{ ref('dim_area') }} as parents
+        on parents.area_edition = areas.area_edition
+        and parents.area_code = areas.parent_code
     left join population on population.area_code = areas.area_code
     left join status on status.area_code = areas.area_code
     left join development on development.area_code = areas.area_code

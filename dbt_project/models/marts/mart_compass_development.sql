@@ -43,7 +43,8 @@ paired as (
         coalesce(current_.suppression_reason, base.suppression_reason,
             case when base.value is null then 'no value in base period ' || {{ var('base_period') }} end) as suppression_reason,
         current_.n_unweighted as n_unweighted_current,
-        base.n_unweighted as n_unweighted_base
+        base.n_unweighted as n_unweighted_base,
+        {{ converged_and('current_.weighting_converged', 'base.weighting_converged') }} as weighting_converged
     from facts as current_
     inner join indicators
         on indicators.indicator_code = current_.indicator_code
@@ -58,7 +59,7 @@ paired as (
 compared as (
 
     select
-        areas.*,
+        areas.* replace ({{ converged_and('areas.weighting_converged', 'city.weighting_converged') }} as weighting_converged),
         city.change as city_change,
         indicators.source_kind,
         indicators.polarity,
@@ -134,6 +135,7 @@ indicator_nodes as (
         significant,
         idx is null as suppressed,
         coalesce(suppression_reason, case when idx is null then 'no city change' end) as suppression_reason,
+        weighting_converged,
         cast(null as integer) as n_children,
         cast(null as integer) as n_children_shown
     from indicator_ring
@@ -161,9 +163,23 @@ composite_nodes as (
         cast(null as boolean) as significant,
         not shown as suppressed,
         case when not shown then 'too few parts shown (' || n_children_shown || ' of ' || n_children || ')' end as suppression_reason,
+        weighting_converged,
         n_children,
         n_children_shown
     from composites_classed
+
+),
+
+node_labels as (
+
+    -- the Dutch label of every node, so a BI tool needs no lookup (issue 19)
+    select 'indicator' as node_level, indicator_code as node_code, label_nl from indicators
+    union all
+    select 'theme', theme_code, any_value(theme_label_nl) from indicators group by theme_code
+    union all
+    select 'quadrant', quadrant_code, any_value(quadrant_label_nl) from indicators group by quadrant_code
+    union all
+    select 'centre', 'centrum', 'Centrum'
 
 ),
 
@@ -177,6 +193,9 @@ final as (
         cast(area_code as varchar) as area_code,
         cast(node_level as varchar) as node_level,
         cast(node_code as varchar) as node_code,
+        -- unique within an area (issue 19: the indicator and the theme 'huishoudens' share a code)
+        cast(node_level || ':' || node_code as varchar) as node_key,
+        cast(node_labels.label_nl as varchar) as node_label_nl,
         cast(parent_node_code as varchar) as parent_node_code,
         cast(quadrant_code as varchar) as quadrant_code,
         cast(is_judged as boolean) as is_judged,
@@ -189,13 +208,15 @@ final as (
         cast(significant as boolean) as significant,
         cast(suppressed as boolean) as suppressed,
         cast(suppression_reason as varchar) as suppression_reason,
+        cast(weighting_converged as boolean) as weighting_converged,
         cast(n_children as integer) as n_children,
         cast(n_children_shown as integer) as n_children_shown
     from (
         select * from indicator_nodes
         union all by name
         select * from composite_nodes
-    )
+    ) as nodes
+    left join node_labels using (node_level, node_code)
 
 )
 

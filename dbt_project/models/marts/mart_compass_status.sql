@@ -34,7 +34,7 @@ current_values as (
 
 reference_values as (
 
-    select gemeente_code, indicator_code, value as city_value
+    select gemeente_code, indicator_code, value as city_value, weighting_converged as city_weighting_converged
     from facts
     where is_city
         and period = {% if var('reference') == 'base_year' %}{{ var('reference_year') }}{% else %}{{ var('current_period') }}{% endif %}
@@ -46,6 +46,7 @@ compared as (
     select
         current_values.*,
         reference_values.city_value,
+        reference_values.city_weighting_converged,
         indicators.source_kind,
         indicators.polarity,
         indicators.theme_code,
@@ -77,7 +78,8 @@ indicator_ring as (
 
     select
         {{ var('current_period') }} as edition,
-        compared.*,
+        -- the index compares the area with the city: flagged when either's raking failed
+        compared.* replace ({{ converged_and('compared.weighting_converged', 'compared.city_weighting_converged') }} as weighting_converged),
         case
             when compared.value is null or compared.city_value is null then null
             when coalesce(spreads.spread, 0) = 0 then 100.0
@@ -120,6 +122,7 @@ indicator_nodes as (
         standard_error,
         case when idx is not null then ci_low end as ci_low,
         case when idx is not null then ci_high end as ci_high,
+        weighting_converged,
         cast(null as integer) as n_children,
         cast(null as integer) as n_children_shown
     from indicator_ring
@@ -149,9 +152,23 @@ composite_nodes as (
         cast(null as double) as standard_error,
         cast(null as double) as ci_low,
         cast(null as double) as ci_high,
+        weighting_converged,
         n_children,
         n_children_shown
     from composites_classed
+
+),
+
+node_labels as (
+
+    -- the Dutch label of every node, so a BI tool needs no lookup (issue 19)
+    select 'indicator' as node_level, indicator_code as node_code, label_nl from indicators
+    union all
+    select 'theme', theme_code, any_value(theme_label_nl) from indicators group by theme_code
+    union all
+    select 'quadrant', quadrant_code, any_value(quadrant_label_nl) from indicators group by quadrant_code
+    union all
+    select 'centre', 'centrum', 'Centrum'
 
 ),
 
@@ -164,6 +181,9 @@ final as (
         cast(area_code as varchar) as area_code,
         cast(node_level as varchar) as node_level,
         cast(node_code as varchar) as node_code,
+        -- unique within an area (issue 19: the indicator and the theme 'huishoudens' share a code)
+        cast(node_level || ':' || node_code as varchar) as node_key,
+        cast(node_labels.label_nl as varchar) as node_label_nl,
         cast(parent_node_code as varchar) as parent_node_code,
         cast(quadrant_code as varchar) as quadrant_code,
         cast(is_judged as boolean) as is_judged,
@@ -178,13 +198,15 @@ final as (
         cast(standard_error as double) as standard_error,
         cast(ci_low as double) as ci_low,
         cast(ci_high as double) as ci_high,
+        cast(weighting_converged as boolean) as weighting_converged,
         cast(n_children as integer) as n_children,
         cast(n_children_shown as integer) as n_children_shown
     from (
         select * from indicator_nodes
         union all by name
         select * from composite_nodes
-    )
+    ) as nodes
+    left join node_labels using (node_level, node_code)
 
 )
 

@@ -255,6 +255,15 @@ def composite_note(row: dict) -> str:
     return f"{fmt.count(shown)} van {fmt.count(total)} onderdelen getoond"
 
 
+#: the page's note on a figure whose survey weighting (raking) did not converge (issue 19)
+WEIGHTING_NOTE = "weging niet geconvergeerd: lees dit cijfer met voorzichtigheid"
+
+
+def weighting_note(row: dict) -> str:
+    """The note for a row with ``weighting_converged`` false (older editions lack the column)."""
+    return WEIGHTING_NOTE if row.get("weighting_converged") is False else ""
+
+
 class SiteBuilder:
     """Everything one build needs, computed once: layouts, rasters, lookups, templates."""
 
@@ -464,8 +473,9 @@ class SiteBuilder:
             unit = indicator.get("unit")
             note = view.reason if row.get("suppressed") else ""
             ind = cell.level == "indicator"
-            if not ind:
-                note = "; ".join(p for p in (note, composite_note(row)) if p)
+            note = "; ".join(
+                p for p in (note, "" if ind else composite_note(row), weighting_note(row)) if p
+            )
             out.append(
                 {
                     "key": cell.key,
@@ -494,8 +504,9 @@ class SiteBuilder:
             ind = cell.level == "indicator"
             unit = self.ed.indicator(cell.code).get("unit") if ind else None
             note = view.reason if row.get("suppressed") else ""
-            if not ind:
-                note = "; ".join(p for p in (note, composite_note(row)) if p)
+            note = "; ".join(
+                p for p in (note, "" if ind else composite_note(row), weighting_note(row)) if p
+            )
             out.append(
                 {
                     "key": cell.key,

@@ -30,6 +30,12 @@ Design:
   without it          weights only (one stratum, no fpc), areas are domains:
                         svydesign(id=~1, weights=~w); svyby(~value, ~area, design, svymean)
 
+Interval (--ci):
+  auto (default)      logit when every value of --value is 0 or 1 (a proportion), else wald
+  logit               a proportion's logit interval, always inside [0, 1]:
+                        svyciprop(~value, design, method="logit", df=Inf)
+  wald                estimate -/+ 1.96 SE (R's confint of svymean)
+
 Rows with a missing value (an empty field or NA) are left out of that estimate (they stay in
 the design: R's na.rm=TRUE).  FILE is CSV or Parquet, one row per respondent.  Output columns:
 area,n,estimate,se,ci_low,ci_high (n = respondents with a value); CSV with --out, else a table.
@@ -51,6 +57,13 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         help="CSV with columns area,population (N per area): stratify by area with fpc",
     )
     parser.add_argument("--out", metavar="FILE", help="write the result as CSV instead of printing")
+    parser.add_argument(
+        "--ci",
+        choices=("auto", "logit", "wald"),
+        default="auto",
+        help="confidence interval: logit for a 0/1 value (auto: when every value is 0 or 1), "
+        "wald otherwise",
+    )
     parser.add_argument(
         "--lonely-psu",
         choices=("fail", "certainty"),
@@ -142,6 +155,19 @@ def _estimate_with(
             "negative weights"
         )
 
+    q_v = _quote(args.value)
+    not_binary = con.execute(
+        f"SELECT count(*) FILTER (WHERE {q_v}::DOUBLE NOT IN (0, 1) AND NOT isnan({q_v}::DOUBLE)) "
+        "FROM respondents"
+    ).fetchone()[0]
+    ci = getattr(args, "ci", "auto")
+    if ci == "logit" and not_binary:
+        raise UsageError(
+            f"{path}: column {args.value!r} (--value) has {not_binary} values other than 0 and 1; "
+            "the logit interval (--ci logit) is for a proportion"
+        )
+    proportion = ci == "logit" or (ci == "auto" and not not_binary)
+
     if args.population is None:
         return survey_estimates(
             con,
@@ -149,6 +175,7 @@ def _estimate_with(
             value=args.value,
             weight=args.weight,
             domain=args.area,
+            proportion=proportion,
         )
 
     pop_path = Path(args.population)
@@ -222,6 +249,7 @@ def _estimate_with(
             stratum=args.area,
             population="__population",
             lonely_psu=args.lonely_psu,
+            proportion=proportion,
         )
     except ValueError as exc:
         hint = " (use --lonely-psu certainty)" if "only one sampled row" in str(exc) else ""

@@ -29,6 +29,7 @@ __all__ = [
     "Z95",
     "change_contrasts",
     "estimates_from_moments",
+    "logit_interval",
     "moment_sums",
     "survey_estimates",
     "survey_totals",
@@ -83,6 +84,51 @@ _RESERVED = (
 
 LonelyPSU = Literal["fail", "certainty", "remove"]
 Statistic = Literal["mean", "total"]
+DegreesOfFreedom = float | Literal["design"] | None
+
+
+def logit_interval(
+    estimate: np.ndarray | pd.Series | float,
+    se: np.ndarray | pd.Series | float,
+    quantile: np.ndarray | float = Z95,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The logit confidence interval of a proportion, as R's ``svyciprop(method = "logit")``.
+
+    R transforms the estimate with ``svycontrast(m, quote(log(`1`/(1 - `1`))))`` (delta method:
+    SE of logit(p) = se / (p (1 - p))) and back-transforms the symmetric interval of the logit:
+    ``expit(logit(p) -/+ q se / (p (1 - p)))``, ``q`` being ``qt(1 - alpha/2, df)`` (``qnorm``
+    for ``df = Inf``).  The interval lies inside (0, 1) and holds ``p``.
+
+    Where R returns NaN, at ``p`` = 0 or 1 (the logit is infinite), the interval is [p, p], what
+    the standard error of 0 that such a sample has gives on any scale; a NaN estimate or SE gives
+    NaN bounds.
+    """
+    p = np.asarray(estimate, dtype=np.float64)
+    s = np.asarray(se, dtype=np.float64)
+    q = np.asarray(quantile, dtype=np.float64)
+    inside = (p > 0.0) & (p < 1.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        safe = np.where(inside, p, 0.5)
+        eta = np.log(safe / (1.0 - safe))
+        half = q * s / (safe * (1.0 - safe))
+        low = np.where(inside, 1.0 / (1.0 + np.exp(-(eta - half))), p)
+        high = np.where(inside, 1.0 / (1.0 + np.exp(-(eta + half))), p)
+    missing = np.isnan(p) | np.isnan(s) | np.isnan(q)
+    low = np.where(missing, np.nan, low)
+    high = np.where(missing, np.nan, high)
+    return low, high
+
+
+def _quantile(level: float, df: np.ndarray | float) -> np.ndarray:
+    """Two-sided quantile of ``level``: Student's t with ``df`` degrees of freedom (R's
+    ``qt(1 - alpha/2, df)``), the normal quantile for an infinite df; NaN for df <= 0."""
+    from scipy.stats import t as student_t
+
+    df = np.asarray(df, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        q = np.where(np.isinf(df), NormalDist().inv_cdf(0.5 + level / 2.0),
+                     student_t.ppf(0.5 + level / 2.0, np.where(np.isinf(df), 1.0, df)))
+    return np.where(df > 0, q, np.nan)
 
 
 # --------------------------------------------------------------------------------------------
@@ -377,8 +423,19 @@ def estimates_from_moments(
     total_label: str = "TOTAL",
     level: float = 0.95,
     lonely_psu: LonelyPSU = "fail",
+    proportion: bool | str = False,
+    df: DegreesOfFreedom = None,
 ) -> pd.DataFrame:
     """Estimates, SEs, CIs and domain-minus-total contrasts from a :func:`moment_sums` table.
+
+    ``proportion``: True when every group's value is 0/1, or the name of a boolean group_by
+    column marking the groups that are; their interval is the logit interval of
+    :func:`logit_interval` (R's ``svyciprop(method = "logit")``), the others' the symmetric
+    ``estimate -/+ q se`` (R's ``confint``).  ``df``: degrees of freedom of ``q``: None (the
+    normal quantile, R's ``confint`` default and ``svyciprop(..., df = Inf)``), a number, or
+    ``"design"``: R's ``degf(design)``, the default of ``svyciprop``: for a total row the group's
+    rows minus its strata, for a domain the domain's rows minus the strata it has rows in (what
+    ``svyby(..., svyciprop)`` passes on).  ``significant`` always uses the normal quantile.
 
     Variance of a linearised variable z: ``Σ_h (1 - f_h) n_h/(n_h - 1) Σ_{i∈h} (z_i - z̄_h)²``
     with ``Σ_{i∈h}(z_i - z̄_h)² = Σz² - (Σz)²/n_h``; both sums are linear in the moments.
@@ -388,6 +445,9 @@ def estimates_from_moments(
         raise ValueError(f"statistic must be 'mean' or 'total', not {statistic!r}")
     if lonely_psu not in ("fail", "certainty", "remove"):
         raise ValueError(f"lonely_psu must be 'fail', 'certainty' or 'remove', not {lonely_psu!r}")
+    _check_proportion(proportion, statistic, group_by)
+    if not (df is None or df == "design" or (isinstance(df, (int, float)) and df > 0)):
+        raise ValueError(f"df must be None, 'design' or a positive number, not {df!r}")
     z = NormalDist().inv_cdf(0.5 + level / 2.0)
     cells = cells.reset_index(drop=True)
     m = {k: cells[k].to_numpy(np.float64) for k in _SUMS}
@@ -528,13 +588,51 @@ def estimates_from_moments(
     out["weighted_n"] = scatter(W_d, W_g, np.float64)
     out["estimate"] = estimate
     out["se"] = se
-    out["ci_low"] = estimate - z * se
-    out["ci_high"] = estimate + z * se
+    if df is None:
+        q = np.full(N, z)
+    elif df == "design":
+        # R's degf(design): sampled rows (missing values included) minus strata; a domain's is that
+        # of the subset svyby passes on: its rows minus the strata it has rows in (a cell is one
+        # stratum x domain, so counting a domain's cells counts its strata)
+        df_g = np.bincount(gid, n_rows, minlength=G) - np.bincount(g_of_h, minlength=G)
+        df_d = np.bincount(dc, n_rows[sel], minlength=D) - np.bincount(dc, minlength=D)
+        q = _quantile(level, scatter(df_d, df_g, np.float64))
+    else:
+        q = np.full(N, _quantile(level, float(df)))
+    ci_low, ci_high = estimate - q * se, estimate + q * se
+    if proportion is True:
+        is_prop = np.ones(N, dtype=bool)
+    elif proportion:
+        is_prop = out[proportion].fillna(False).to_numpy(dtype=bool)
+    else:
+        is_prop = np.zeros(N, dtype=bool)
+    if is_prop.any():
+        outside = is_prop & ((estimate < -1e-12) | (estimate > 1 + 1e-12))
+        if outside.any():
+            raise ValueError(
+                f"{int(outside.sum())} estimates marked as proportions lie outside [0, 1] (the "
+                f"first {estimate[outside][0]!r}): their values are not 0/1"
+            )
+        low, high = logit_interval(estimate[is_prop], se[is_prop], q[is_prop])
+        ci_low[is_prop], ci_high[is_prop] = low, high
+    out["ci_low"] = ci_low
+    out["ci_high"] = ci_high
     out["contrast"] = con
     out["contrast_se"] = con_se
     with np.errstate(divide="ignore", invalid="ignore"):
         out["significant"] = (con_se > 0) & np.isfinite(con_se) & (np.abs(con) / con_se > z)
     return out
+
+
+def _check_proportion(proportion: bool | str, statistic: str, group_by: Sequence[str]) -> None:
+    if proportion is False or proportion is None:
+        return
+    if statistic != "mean":
+        raise ValueError("proportion applies to means (shares), not to totals")
+    if proportion is not True and (not isinstance(proportion, str) or proportion not in group_by):
+        raise ValueError(
+            f"proportion must be True, False or the name of a group_by column, not {proportion!r}"
+        )
 
 
 def survey_estimates(
@@ -550,6 +648,8 @@ def survey_estimates(
     total_label: str = "TOTAL",
     level: float = 0.95,
     lonely_psu: LonelyPSU = "fail",
+    proportion: bool | str = False,
+    df: DegreesOfFreedom = None,
 ) -> pd.DataFrame:
     """Weighted means (proportions for a 0/1 value) per group_by x domain, with the total.
 
@@ -571,6 +671,12 @@ def survey_estimates(
     N_h = n_h (a census) contribute zero variance.  ``level``: confidence level of the interval
     and of ``significant`` (normal quantile, as R's ``confint``).
 
+    ``proportion``: the value is 0/1 (True) or, naming a boolean group_by column, is 0/1 in the
+    groups where that column is true; their ``ci_low``/``ci_high`` are the logit interval of R's
+    ``svyciprop(~value, design, method = "logit", df = Inf)``, inside [0, 1] (a value other than
+    0 or 1 in such a group raises ValueError).  ``df``: see :func:`estimates_from_moments`
+    (``"design"`` gives ``svyciprop``'s default ``df = degf(design)``).
+
     Returns one row per group_by x domain plus one per group_by with ``domain == total_label``:
     group_by..., domain, n (unweighted non-missing), weighted_n, estimate, se, ci_low, ci_high,
     contrast (domain - total), contrast_se, significant (|contrast| / contrast_se > z_{0.975};
@@ -579,7 +685,8 @@ def survey_estimates(
     """
     return _estimate(con, relation, "mean", value=value, weight=weight, domain=domain,
                      stratum=stratum, population=population, group_by=group_by,
-                     total_label=total_label, level=level, lonely_psu=lonely_psu)
+                     total_label=total_label, level=level, lonely_psu=lonely_psu,
+                     proportion=proportion, df=df)
 
 
 def survey_totals(
@@ -604,12 +711,34 @@ def survey_totals(
 
 
 def _estimate(con, relation, statistic: str, *, value, weight, domain, stratum, population,
-              group_by, total_label, level, lonely_psu) -> pd.DataFrame:
+              group_by, total_label, level, lonely_psu, proportion=False,
+              df=None) -> pd.DataFrame:
     """Moment sums in one DuckDB pass, then the estimator of `statistic` ("mean" or "total")."""
+    _check_proportion(proportion, statistic, group_by)
     cells = moment_sums(con, relation, value=value, weight=weight, domain=domain,
                         stratum=stratum, population=population, group_by=group_by)
+    if proportion:
+        _check_binary(con, relation, value, proportion)
     return estimates_from_moments(cells, group_by=group_by, statistic=statistic,
-                                  total_label=total_label, level=level, lonely_psu=lonely_psu)
+                                  total_label=total_label, level=level, lonely_psu=lonely_psu,
+                                  proportion=proportion, df=df)
+
+
+def _check_binary(con, relation, value: str, proportion: bool | str) -> None:
+    """A proportion's value is 0 or 1 (or missing) in every row it covers."""
+    with _Source(con, relation) as src:
+        where = "" if proportion is True else f"coalesce({_quote(proportion)}, false) and "
+        y = f"CAST({_quote(value)} AS DOUBLE)"
+        bad = con.execute(
+            f"SELECT count(*), min({y}) FROM {src.sql} AS __rel "
+            f"WHERE {where}{y} NOT IN (0, 1) AND NOT isnan({y})"
+        ).fetchone()
+    if bad[0]:
+        scope = "" if proportion is True else f" where {proportion!r} is true"
+        raise ValueError(
+            f"value column {value!r} in {src.name} must be 0 or 1 for a proportion{scope}: "
+            f"{bad[0]} rows are not (e.g. {bad[1]!r})"
+        )
 
 
 # --------------------------------------------------------------------------------------------

@@ -90,6 +90,7 @@ native as (
         suppression_reason,
         city_value_source,
         list_distinct(load_ids) as load_ids,
+        weighting_converged,
         derivation is null as is_native,
         coalesce(derivation || '; ', '') || method as harmonisation_method
     from is_native_contribution
@@ -133,6 +134,7 @@ areas as (
         end as suppression_reason,
         any_value(city_value_source) as city_value_source,
         list_distinct(flatten(list(load_ids))) as load_ids,
+        bool_and(weighting_converged) as weighting_converged,
         bool_and(from_edition_is_current and derivation is null) as is_native,
         coalesce(string_agg(distinct derivation, '; ') || '; ', '') || string_agg(distinct method, '; ') as harmonisation_method
     from (select *, method = 'identity' as from_edition_is_current from weighted)
@@ -146,15 +148,18 @@ areas as (
 
 areas_tested as (
 
+    -- a survey share's interval is the logit one (macro ci_bound): it stays inside [0, 1]
     select
-        * exclude (se, contrast, contrast_se),
-        se,
-        value - 1.959963984540054 * se as ci_low,
-        value + 1.959963984540054 * se as ci_high,
-        contrast,
-        contrast_se,
-        case when contrast_se > 0 then abs(contrast) / contrast_se > 1.959963984540054 end as significant
+        areas.* exclude (se, contrast, contrast_se),
+        areas.se,
+        {{ ci_bound('areas.value', 'areas.se', "indicators.kind = 'survey_share'", 'low') }} as ci_low,
+        {{ ci_bound('areas.value', 'areas.se', "indicators.kind = 'survey_share'", 'high') }} as ci_high,
+        areas.contrast,
+        areas.contrast_se,
+        case when areas.contrast_se > 0 then abs(areas.contrast) / areas.contrast_se > 1.959963984540054 end as significant
     from areas
+    left join indicators
+        on indicators.indicator_code = areas.indicator_code
 
 ),
 
@@ -178,6 +183,7 @@ cities as (
         suppression_reason,
         city_value_source,
         load_ids,
+        weighting_converged,
         derivation is null as is_native,
         coalesce(derivation || '; ', '') || 'identity' as harmonisation_method,
         ci_low,

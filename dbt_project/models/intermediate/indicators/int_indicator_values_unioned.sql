@@ -2,6 +2,9 @@
 -- area edition in force in the period. Survey figures carry their design-based uncertainty and
 -- significance against the city; registry and activity figures are counts of a whole population
 -- (no sampling error: se is null and they are not tested).
+-- weighting_converged (issue 19): false when the raking behind a survey figure did not converge
+-- within the weight bounds: an area's own raking for its figure, any area's for the city figure
+-- (the city estimate uses every area's weights); null for registry and activity figures.
 
 with
 
@@ -16,6 +19,17 @@ survey_loads as (
     select wave, list_distinct(list(load_id)) as load_ids
     from {{ ref('stg_survey__respondents') }}
     group by wave
+
+),
+
+weighting as (
+
+    select wave, gemeente_code, area_code, converged
+    from {{ ref('int_weighting_report') }}
+    union all
+    select wave, gemeente_code, gemeente_code as area_code, bool_and(converged) as converged
+    from {{ ref('int_weighting_report') }}
+    group by wave, gemeente_code
 
 ),
 
@@ -45,7 +59,8 @@ survey as (
         end as suppression_reason,
         'estimated from respondents' as city_value_source,
         survey_loads.load_ids,
-        cast(null as varchar) as derivation
+        cast(null as varchar) as derivation,
+        coalesce(weighting.converged, false) as weighting_converged
     from {{ ref('int_survey_estimates') }} as estimates
     inner join indicators
         on indicators.indicator_code = estimates.indicator_code
@@ -53,6 +68,10 @@ survey as (
         on respondents_edition.wave = estimates.wave
     left join survey_loads
         on survey_loads.wave = estimates.wave
+    left join weighting
+        on weighting.wave = estimates.wave
+        and weighting.gemeente_code = estimates.gemeente_code
+        and weighting.area_code = estimates.area_code
     where estimates.n > 0
 
 ),
@@ -80,7 +99,8 @@ counts as (
         suppression_reason,
         city_value_source,
         load_ids,
-        derivation
+        derivation,
+        cast(null as boolean) as weighting_converged
     from {{ ref('int_registry_indicators_computed') }}
     union all by name
     select
@@ -104,7 +124,8 @@ counts as (
         suppression_reason,
         city_value_source,
         load_ids,
-        cast(null as varchar) as derivation
+        cast(null as varchar) as derivation,
+        cast(null as boolean) as weighting_converged
     from {{ ref('int_activity_indicators_computed') }}
 
 ),

@@ -3,8 +3,9 @@
 Stratified design with strata = compass areas, weights from int_respondents_weighted and the
 finite-population correction from the area's 15+ population (R: svydesign(id=~1, strata=~area,
 weights=~w, fpc=~population)). Standard errors by Taylor linearisation; the contrast area - city
-is tested with its own linearised variance (the area is part of the city). The estimator lives in
-basismonitor.stats; this model only calls it.
+is tested with its own linearised variance (the area is part of the city). A survey_share's
+interval is the logit interval of R's svyciprop(method = "logit", df = Inf), inside [0, 1]; other
+kinds get estimate -/+ 1.96 se. The estimator lives in basismonitor.stats; this model only calls it.
 
 Incremental per wave, like int_respondents_weighted: every wave is a design of its own, so a run
 estimates only the waves that are new or whose inputs changed (int_survey_wave_inputs), reading
@@ -46,8 +47,14 @@ def model(dbt, session):
     # answers (a `wave in (...)` list is not pushed there: every wave's answers were scored to
     # estimate one). Every wave is a design of its own, so this is also the cheaper way to build
     # all of them: 9 national waves took 171 s in one pass, one wave 9 s.
+    shares = [
+        str(r[0])
+        for r in dbt.ref("indicators").filter("kind = 'survey_share'").project("indicator_code")
+        .fetchall()
+    ]
     estimates = pd.concat(
-        [_estimate(session, scored, int(wave)) for wave in sorted(todo["wave"])], ignore_index=True
+        [_estimate(session, scored, int(wave), shares) for wave in sorted(todo["wave"])],
+        ignore_index=True,
     )
     is_city = estimates["domain"] == "__city__"
     estimates["area_code"] = estimates["domain"].where(~is_city, estimates["gemeente_code"])
@@ -57,11 +64,14 @@ def model(dbt, session):
     return typed(session, pd.DataFrame(estimates), COLUMNS)
 
 
-def _estimate(session, scored, wave: int):
-    """survey_estimates of one wave's scored responses."""
+def _estimate(session, scored, wave: int, shares: list[str]):
+    """survey_estimates of one wave's scored responses; `shares`: the survey_share indicators."""
     from basismonitor.stats import survey_estimates
 
-    relation = scored.filter(f"wave = {wave}")
+    listed = ", ".join("'" + code.replace("'", "''") + "'" for code in shares) or "NULL"
+    relation = scored.filter(f"wave = {wave}").project(
+        f"*, coalesce(indicator_code in ({listed}), false) as is_share"
+    )
     session.register("_bm_scored", relation)  # a temporary view on the relation: no copy
     try:
         return survey_estimates(
@@ -72,7 +82,8 @@ def _estimate(session, scored, wave: int):
             domain="area_code",
             stratum="area_code",
             population="area_population",
-            group_by=["gemeente_code", "wave", "indicator_code"],
+            group_by=["gemeente_code", "wave", "indicator_code", "is_share"],
+            proportion="is_share",
             total_label="__city__",
             lonely_psu="certainty",  # a one-respondent area adds no variance; it is suppressed anyway
         )

@@ -15,7 +15,8 @@
 --                estimation code changes, or run the build with --full-refresh.
 -- Row hashes are summed (order-free) as hugeint with the row count, then md5'd with the rest.
 
-{% set survey_method_version = '2' %}
+-- version 3: a survey_share's interval is the logit interval (issue 19), not estimate -/+ 1.96 se
+{% set survey_method_version = '3' %}
 
 with
 
