@@ -91,7 +91,7 @@ def test_site_is_built_into_the_edition_folder_and_nothing_else_changes(tiny_edi
         data = (site / name).read_bytes()
         assert entry["bytes"] == len(data) and entry["sha256"] == hashlib.sha256(data).hexdigest()
     assert manifest["edition"] == 2024 and manifest["areas"] == 4
-    assert manifest["png"]["rendered"] is True and "raster" in manifest["png"]["renderer"]
+    assert manifest["png"]["rendered"] is True and "resvg" in manifest["png"]["renderer"]
 
 
 def test_rebuilding_gives_the_same_bytes(tiny_edition, tmp_path):
