@@ -271,10 +271,11 @@ def _write_workbook(con, path: Path, edition: int, tables: dict[str, list[tuple[
             if name not in sheets:
                 continue
             styles = {c: xlsx.NUMBER_STYLES[style_of(c, t)] for c, t in columns}
-            cursor = con.execute(f"select {xlsx.sql_cells(columns, styles=styles)} "
+            cells = xlsx.sql_cells(columns, styles=styles, bool_text=("ja", "nee"))
+            cursor = con.execute(f"select {cells} "
                                  f"from {_ordered(table, columns)}")
             heads = [column_nl(column) for column, _ in columns]
-            widths = [min(max(len(h) * 0.6 + 4, 10), 40) for h in heads]
+            widths = [min(max(len(h) * 0.9 + 2, 9), 40) for h in heads]
             for sheet_name in sheets[name]:
                 # ~150 bytes of XML a cell at most: past 2 GiB the zip entry needs ZIP64
                 large = min(rows[table], EXCEL_SHEET_ROWS) * len(columns) * 150 > 2**31

@@ -85,13 +85,16 @@ def row_xml(number: int, values: Sequence, style: int | Sequence[int] = NORMAL) 
 
 
 def sql_cells(columns: Sequence[tuple[str, str]], *, nan_empty: bool = False,
-              styles: dict[str, int | str] | None = None) -> str:
+              styles: dict[str, int | str] | None = None,
+              bool_text: tuple[str, str] | None = None) -> str:
     """A DuckDB expression giving one row's cells (no <row>) for columns [(name, duckdb type)].
 
     Numbers as DuckDB prints them (shortest round-trip, as Python's repr), NaN/inf as #NUM!
     (NaN as an empty cell with nan_empty), booleans as 0/1, lists joined with '; ', everything
     else as escaped inline text. `styles` gives a number column its style: a style index, or a
     SQL expression of one (e.g. percent on the rows of a share, decimal on the others).
+    `bool_text` writes booleans as text, e.g. ("ja", "nee") for a Dutch reader (Excel and
+    LibreOffice show a boolean cell as TRUE/FALSE or 1/0 depending on the column's format).
     """
     parts = []
     styles = styles or {}
@@ -102,7 +105,11 @@ def sql_cells(columns: Sequence[tuple[str, str]], *, nan_empty: bool = False,
             num = f"""'<c s="' || ({style})::varchar || '"><v>'"""
         else:
             num = f"'<c{_STYLE_ATTR[style]}><v>'"
-        if dtype == "BOOLEAN":
+        if dtype == "BOOLEAN" and bool_text:
+            yes, no = (text(t).replace("'", "''") for t in bool_text)
+            cell = (f"""'<c t="inlineStr"><is><t xml:space="preserve">' || """
+                    f"""case when {col} then '{yes}' else '{no}' end || '</t></is></c>'""")
+        elif dtype == "BOOLEAN":
             cell = f"""'<c t="b"><v>' || {col}::int || '</v></c>'"""
         elif dtype in ("DOUBLE", "FLOAT", "REAL"):
             nan = f"when isnan({col}) then '{EMPTY}' " if nan_empty else ""

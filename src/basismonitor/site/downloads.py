@@ -312,7 +312,7 @@ def width(column: str) -> float:
 
     if column == "label_nl":
         return 34
-    return max(10, min(len(column_nl(column)) * 0.55 + 4, 22))
+    return max(9, min(len(column_nl(column)) * 0.9 + 2, 24))
 
 
 def write_area_workbook(
@@ -386,6 +386,8 @@ def area_xlsx(
             for c in columns:
                 v = clean(row[c])
                 v = nl_text(c, v) if isinstance(v, str) else v
+                if isinstance(v, bool):
+                    v = "ja" if v else "nee"
                 style = download_style(c, unit) if v is not None else xlsx.NORMAL
                 cells.append(xlsx.cell_xml(v, style))
             rows.append("".join(cells))
@@ -528,6 +530,7 @@ class AreaDownloads:
                 [(dutch.get(c, c), types[dutch.get(c, c)]) for c in columns],
                 nan_empty=True,
                 styles=styles,
+                bool_text=("ja", "nee"),
             )
             extra = ", 'indicator' as node_level" if name == "fct_indicator_value" else ""
             level_nl = " ".join(f"when '{k}' then '{v}'" for k, v in LEVEL_NL.items())
