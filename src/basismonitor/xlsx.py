@@ -108,7 +108,7 @@ def sql_cells(columns: Sequence[tuple[str, str]], *, nan_empty: bool = False,
         if dtype == "BOOLEAN" and bool_text:
             yes, no = (text(t).replace("'", "''") for t in bool_text)
             cell = (f"""'<c t="inlineStr"><is><t xml:space="preserve">' || """
-                    f"""case when {col} then '{yes}' else '{no}' end || '</t></is></c>'""")
+                    f"""case when {col} then '{yes}' when not {col} then '{no}' end || '</t></is></c>'""")
         elif dtype == "BOOLEAN":
             cell = f"""'<c t="b"><v>' || {col}::int || '</v></c>'"""
         elif dtype in ("DOUBLE", "FLOAT", "REAL"):
