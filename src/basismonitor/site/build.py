@@ -50,6 +50,7 @@ from basismonitor.site.geometry import (
     polygons_to_path,
 )
 from basismonitor.site.palette import Fill, css_rules, legend_entries, node_fill
+from basismonitor.site.quality import quality_context
 from basismonitor.site.raster import RENDERER, svg_to_png
 from basismonitor.site.svg import (
     MapArea,
@@ -308,6 +309,12 @@ class SiteBuilder:
             self._areas_in_processes(areas, workers, progress)
         else:
             self.areas(areas)
+        self.quality = quality_context(self.edition_dir)
+        if self.quality is not None:
+            write_text(
+                self.out / "kwaliteit.html",
+                self.env.get_template("quality.html").render(**self.common, root="", q=self.quality),
+            )
         write_text(self.out / "index.html", self.index_page())
         self.manifest()
 
@@ -662,6 +669,7 @@ class SiteBuilder:
             has_xlsx=any(f["name"].endswith(".xlsx") for f in files),
             has_duckdb=any(f["name"].endswith(".duckdb") for f in files),
             validation=(self.edition_dir / "validation" / "index.html").exists(),
+            quality=self.quality,
         )
 
     @staticmethod
