@@ -26,7 +26,7 @@ def main() -> None:
     sys.path.insert(0, str(REPO / "tests" / "site"))
     from conftest import Chromium, chromium_binary
 
-    site = args.edition_dir / "site"
+    site = args.edition_dir.resolve() / "site"
     area = args.area or sorted((site / "area").glob("*.html"))[0].stem
     pages = {"overview": site / "index.html", "area": site / "area" / f"{area}.html"}
     binary = chromium_binary()

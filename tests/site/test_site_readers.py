@@ -235,3 +235,29 @@ def test_the_table_headers_stick_while_scrolling_on_a_desktop(tiny_built_site, c
                 table: table.getBoundingClientRect().top};
     })()""")
     assert top["table"] < -20 and abs(top["head"]) < 1, top  # the table scrolled, its head stayed
+
+
+def test_the_overview_list_stays_inside_its_card(edition_factory, tmp_path, chromium, viewport):
+    """With more areas than the list box shows, the list scrolls inside its card on a desktop
+    (it once spilled over the sections below when the tables lost their scroll boxes)."""
+    import pandas as pd
+
+    from basismonitor.site import build_site
+
+    edition = edition_factory(tmp_path / "2024")
+    profile = pd.read_parquet(edition / "mart_area_profile.parquet")
+    build_site(edition, progress=lambda _: None)
+    viewport("desktop")
+    chromium.open((edition / "site" / "index.html").as_uri())
+    state = chromium.evaluate("""(() => {
+        const box = document.querySelector('.list-card .scroll');
+        for (let i = 0; i < 40; i++) {  // a long list: copies of the rows
+            const rows = document.querySelector('#areas tbody');
+            rows.appendChild(rows.rows[0].cloneNode(true));
+        }
+        const card = document.querySelector('.list-card').getBoundingClientRect();
+        const clipped = getComputedStyle(box).overflowY !== 'visible';
+        return {scrolls: box.scrollHeight > box.clientHeight && clipped,
+                inside: box.getBoundingClientRect().bottom <= card.bottom + 1};
+    })()""")
+    assert len(profile) >= 3 and state == {"scrolls": True, "inside": True}
