@@ -62,11 +62,33 @@ def test_no_page_scrolls_sideways(tiny_built_site, chromium, viewport, artifacts
     for name, page in _pages(site).items():
         result = chromium.open(page.as_uri())
         assert result.console_errors == [], result.console_errors
+        # the real editions' longest texts (the tiny one has short ones): values with units,
+        # long labels and reasons
+        chromium.evaluate("""[...document.querySelectorAll('table.ind tbody tr')].forEach(r => {
+            r.cells[0].firstChild.textContent = 'Aandeel inwoners met een uitkering '
+                + 'naast een baan in deeltijd ';
+            for (const c of [...r.cells].slice(1, 3)) { c.textContent = '8.457 per km²'; }
+            r.cells[r.cells.length - 1].textContent = 'afgeleid van een verborgen cijfer '
+                + '(minder dan 50 respondenten)';
+        });
+        [...document.querySelectorAll('#areas tbody tr')].forEach(r => {
+            r.cells[0].querySelector('a').textContent = 'Glimmen-Onnen';
+            r.cells[1].textContent = '20.690';
+            for (const c of [r.cells[2], r.cells[3]]) {
+                c.querySelector('.badge').lastChild.textContent = '130,5 veel slechter';
+            }
+        })""")
         widths = chromium.evaluate(
             "({scroll: document.documentElement.scrollWidth, inner: window.innerWidth,"
             " body: document.body.scrollWidth})"
         )
         assert widths["scroll"] <= widths["inner"], f"{name} at {size}: {widths}"
+        # the overview's list shows all its columns (it scrolls inside its box otherwise)
+        right = chromium.evaluate(
+            "document.getElementById('areas') ? "
+            "document.getElementById('areas').getBoundingClientRect().right : 0"
+        )
+        assert right <= widths["inner"], f"{name} at {size}: the list is {right} px wide"
         chromium.screenshot(artifacts / f"readers-{name}-{size}.png")
 
 
