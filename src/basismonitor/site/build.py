@@ -70,17 +70,19 @@ PNG_NOTE = (
     "with the font DejaVu Sans: one drawing in two formats; deterministic bytes."
 )
 DOWNLOADS = (
-    (".csv", "Gegevens van de wijk (CSV)"),
     (".xlsx", "Gegevens van de wijk (Excel)"),
+    (".nl.csv", "Gegevens van de wijk (CSV voor Nederlandse Excel: puntkomma, decimale komma)"),
+    (".csv", "Gegevens van de wijk (CSV met de technische kolomnamen, voor analyse)"),
     ("-status.svg", "Statuskompas (SVG)"),
     ("-status.png", "Statuskompas (PNG)"),
     ("-development.svg", "Ontwikkelingskompas (SVG)"),
     ("-development.png", "Ontwikkelingskompas (PNG)"),
 )
 DOWNLOADS_NOTE = (
-    "CSV en Excel bevatten de rijen van deze wijk uit het statuskompas, het ontwikkelingskompas "
-    "en de cijfers per jaar (fct_indicator_value), met de kolomnamen van de gepubliceerde "
-    "tabellen. Niet getoonde cijfers zijn leeg; de reden staat erbij."
+    "Excel en de CSV's bevatten de rijen van deze wijk uit het statuskompas, het "
+    "ontwikkelingskompas en de cijfers per jaar (fct_indicator_value): Excel en de CSV voor "
+    "Nederlandse Excel met Nederlandse kolomkoppen, de andere CSV met de kolomnamen van de "
+    "gepubliceerde tabellen. Niet getoonde cijfers zijn leeg; de reden staat erbij."
 )
 CENTRE = "centre-centrum"
 POPULATION_INDICATOR = "inwoners"  # the one population number the pages show (point 7, issue 19)
