@@ -33,10 +33,12 @@ WHY_NL = {
     "kleine steekproef kan een symmetrisch interval onder 0% komen; de onzekerheid is dan groot "
     "en dat staat ook zo bij het cijfer. Het verschil met de stad en de klasse hangen hier niet "
     "van af.",
-    "shown_has_lineage": "Het cijfer is correct berekend; alleen de verwijzing naar de "
-    "leveringen ontbreekt. De herkomst staat per bron in manifest.json.",
-    "shown_harmonised_has_lineage": "Het cijfer is correct omgerekend; alleen de verwijzing "
-    "naar de leveringen ontbreekt. De herkomst staat per bron in manifest.json.",
+    "shown_has_lineage": "Het cijfer zelf is gecontroleerd (bereik, interval, minimum aantal); "
+    "alleen de verwijzing naar de leveringen ontbreekt. De geladen leveringen per bron staan in "
+    "manifest.json.",
+    "shown_harmonised_has_lineage": "Het omgerekende cijfer zelf is gecontroleerd (bereik, "
+    "interval, minimum aantal); alleen de verwijzing naar de leveringen ontbreekt. De geladen "
+    "leveringen per bron staan in manifest.json.",
     "weighting_converged": "De weging is zo dicht mogelijk bij de bevolking gebracht binnen de "
     "grenzen die extreme gewichten voorkomen; de cijfers van die wijk en dat jaar hebben dan iets "
     "meer onzekerheid dan het interval zegt.",
@@ -100,6 +102,9 @@ def observed(detail: str | None) -> str:
     for key, label in (("partial_unexpected_list", "waarden"), ("observed_value", "gezien"),
                        ("missing", "ontbreekt"), ("unexpected", "onverwacht")):
         if key in data and data[key] not in (None, [], ""):
+            values = data[key] if isinstance(data[key], list) else [data[key]]
+            if all(isinstance(v, bool) for v in values):
+                continue  # a derived check's False says nothing the examples do not
             parts.append(f"{label}: {data[key]}")
     return "; ".join(parts)[:200]
 
