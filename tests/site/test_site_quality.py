@@ -117,14 +117,14 @@ def test_the_data_docs_work_offline_and_say_what_the_gate_said(refreshed, chromi
     for page in pages:
         html = page.read_text(encoding="utf-8")
         assert "https://cdn" not in html and "unpkg.com" not in html, page
+    checked = 0
     for f in gate["failures"]:
         if f["severity"] != "warning" or f["table"] in critical_tables:
             continue
         suite_pages = [p for p in pages if f"/{f['table'].replace('.', '/')}/" in p.as_posix()]
         for page in suite_pages:
-            chromium.open(page.as_uri())
-            status = chromium.evaluate(
-                "[...document.querySelectorAll('td, p, div')].map(e => e.textContent)"
-                ".find(t => /Status:/.test(t)) || ''"
-            )
-            assert "Failed" not in status, (page, status)
+            html = page.read_text(encoding="utf-8")
+            status = re.search(r"Status:</span>\s*<i [^>]*></i>\s*(\w+)", html)
+            assert status and status.group(1) == "Succeeded", (page, status and status.group(0))
+            checked += 1
+    assert checked or not [f for f in gate["failures"] if f["severity"] == "warning"]
