@@ -21,9 +21,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # DO_NOT_TRACK: astronomer-cosmos sends no telemetry (its own [cosmos] enable_telemetry option is
 # not in Airflow's config description, which tests/deployment checks every AIRFLOW__ setting against)
 
-# tini reaps zombies and forwards signals (Celery warm shutdown, scheduler subprocesses).
+# tini reaps zombies and forwards signals (Celery warm shutdown, scheduler subprocesses);
+# fonts-dejavu-core is the font the PNG compasses are drawn with (basismonitor.site.raster).
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends tini \
+    && apt-get install -y --no-install-recommends tini fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 # Non-root runtime user, uid 50000 / gid 0 like the official Airflow image.

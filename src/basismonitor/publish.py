@@ -317,73 +317,101 @@ def _mart_docs() -> dict[str, dict]:
     return docs
 
 
+# Left out of the edition workbook, which a policy officer opens and prints: the facts per year
+# (37,789 rows for the demo, 5.1 M nationally: LibreOffice did not convert the workbook to PDF in
+# 10 minutes). Each area's workbook on the site has its own facts; analysts use the CSV/Parquet.
+WORKBOOK_LEFT_OUT = ("fct_indicator_value",)
+
+
+def _nl(n: int) -> str:
+    """12345 -> '12.345' (Dutch thousands separator)."""
+    return f"{n:,}".replace(",", ".")
+
+
 def _write_workbook(con, path: Path, edition: int, tables: dict[str, list[tuple[str, str]]],
                     rows: dict[str, int], docs: dict[str, dict], created: datetime,
                     max_rows: int) -> dict:
-    """One sheet per mart (split over sheets past Excel's row limit, left out above max_rows)
-    and an `explanation` sheet first. Fixed document properties keep the file byte-identical.
-    The rows' SpreadsheetML is written by DuckDB (basismonitor.xlsx.sql_cells)."""
+    """A Dutch `toelichting` sheet first, then one sheet per mart (split over sheets past Excel's
+    row limit, left out above max_rows or in WORKBOOK_LEFT_OUT): Dutch column headers, number
+    formats, printed landscape one page wide. Fixed document properties keep the file
+    byte-identical. The rows' SpreadsheetML is written by DuckDB (basismonitor.xlsx.sql_cells)."""
     from basismonitor import xlsx
+    from basismonitor.columns_nl import column_nl, style_of
 
     sheets: dict[str, list[str]] = {}
     omitted: dict[str, int] = {}
     for table in tables:
         name = table.split(".")[-1]
         n = rows[table]
-        if n > max_rows:
+        if n > max_rows or name in WORKBOOK_LEFT_OUT:
             omitted[name] = n
             continue
         parts = max(1, -(-n // EXCEL_SHEET_ROWS))
         sheets[name] = [name if parts == 1 else f"{name} ({i + 1})" for i in range(parts)]
 
+    def lines(text: str | None, width: int) -> int:
+        return max(1, -(-len(text or "") // width))
+
     bold, wrap, plain = xlsx.BOLD, xlsx.WRAP, xlsx.NORMAL
-    with xlsx.Workbook(path, title=f"Basismonitor edition {edition}", author="Basismonitor",
+    with xlsx.Workbook(path, title=f"Basismonitor editie {edition}", author="Basismonitor",
                        created=created) as workbook:
         # the explanation sheet: what the workbook holds, then every column of every mart
-        with workbook.sheet("explanation", widths=(28, 30, 12, 100),
-                            columns=4) as explanation:
-            explanation.row((f"Basismonitor, edition {edition}",), bold)
-            explanation.row(("Every exported table with the meaning of each column (from the "
-                             "dbt models' descriptions). Suppressed figures are empty; "
-                             "suppressed and suppression_reason say why.",), wrap)
+        with workbook.sheet("toelichting", widths=(26, 34, 26, 12, 90),
+                            columns=5) as explanation:
+            explanation.row((f"Basismonitor, editie {edition}",), bold)
+            intro = ("Elke gepubliceerde tabel met de betekenis van elke kolom. De bladen hebben "
+                     "Nederlandse kolomkoppen; de CSV-, Parquet- en DuckDB-bestanden van de "
+                     "editie gebruiken de technische kolomnaam (derde kolom hieronder). Niet "
+                     "getoonde cijfers (te weinig waarnemingen) zijn leeg; 'Niet getoond' en "
+                     "'Reden niet getoond' zeggen waarom. Aandelen zijn fracties (0,155 = "
+                     "15,5%). De omschrijvingen komen uit de documentatie van de datamodellen.")
+            explanation.row((None, intro), (plain, wrap), lines=lines(intro, 120) + 1)
             explanation.row(())
             for name, n in omitted.items():
-                explanation.row((name, None, None,
-                                 f"Not in this workbook: {n:,} rows is more than {max_rows:,}. "
-                                 f"Use {name}.parquet, {name}.csv or {name}.nl.csv, or the table "
-                                 f"in basismonitor_{edition}.duckdb."), (bold, plain, plain, wrap))
+                why = ("een tabel per jaar voor analyse, te groot om af te drukken"
+                       if name in WORKBOOK_LEFT_OUT else f"meer dan {_nl(max_rows)} rijen")
+                note = (f"Niet in deze werkmap ({_nl(n)} rijen; {why}). Gebruik {name}.parquet, "
+                        f"{name}.csv of {name}.nl.csv, of de tabel in "
+                        f"basismonitor_{edition}.duckdb; de werkmap per wijk op de website "
+                        "bevat de cijfers per jaar van die wijk.")
+                explanation.row((name, note), (bold, wrap), lines=lines(note, 120))
             for name, parts in sheets.items():
                 if len(parts) > 1:
-                    explanation.row((name, None, None,
-                                     f"{rows['marts.' + name]:,} rows, more than one Excel sheet "
-                                     f"holds: split over sheets {', '.join(parts)} (in the "
-                                     "table's sort order)."), (bold, plain, plain, wrap))
+                    note = (f"{_nl(rows['marts.' + name])} rijen, meer dan een Excel-blad bevat: "
+                            f"verdeeld over de bladen {', '.join(parts)} (in de sorteervolgorde "
+                            "van de tabel).")
+                    explanation.row((name, note), (bold, wrap), lines=lines(note, 120))
             if omitted or any(len(p) > 1 for p in sheets.values()):
                 explanation.row(())
-            explanation.row(("table / sheet", "column", "type", "description"), bold)
+            explanation.row(("tabel / blad", "kolomkop", "kolomnaam (CSV, Parquet, DuckDB)",
+                             "type", "omschrijving"), bold)
             for table, columns in tables.items():
                 name = table.split(".")[-1]
                 doc = docs.get(name, {})
-                explanation.row((name, None, None, doc.get("description")
-                                 or "(not described in the dbt YAML)"), (bold, plain, plain, wrap))
+                about = doc.get("description") or "(niet beschreven)"
+                explanation.row((name, None, None, None, about), (bold, plain, plain, plain, wrap),
+                                lines=lines(about, 100))
                 for column, dtype in _flat(columns):
-                    explanation.row((name, column, dtype, doc.get("columns", {}).get(column)
-                                     or "(not described in the dbt YAML)"),
-                                    (plain, plain, plain, wrap))
+                    about = doc.get("columns", {}).get(column) or "(niet beschreven)"
+                    explanation.row((name, column_nl(column), column, dtype, about),
+                                    (plain, plain, plain, plain, wrap), lines=lines(about, 100))
 
         for table, columns in tables.items():
             name = table.split(".")[-1]
             if name not in sheets:
                 continue
-            cursor = con.execute(f"select {xlsx.sql_cells(_flat(columns))} "
+            styles = {c: xlsx.NUMBER_STYLES[style_of(c, t)] for c, t in _flat(columns)}
+            cells = xlsx.sql_cells(_flat(columns), styles=styles, bool_text=("ja", "nee"))
+            cursor = con.execute(f"select {cells} "
                                  f"from {_ordered(table, columns)}")
-            widths = [min(max(len(column) + 2, 10), 40) for column, _ in columns]
+            heads = [column_nl(column) for column, _ in columns]
+            widths = [min(max(len(h) * 0.9 + 2, 9), 40) for h in heads]
             for sheet_name in sheets[name]:
                 # ~150 bytes of XML a cell at most: past 2 GiB the zip entry needs ZIP64
                 large = min(rows[table], EXCEL_SHEET_ROWS) * len(columns) * 150 > 2**31
                 with workbook.sheet(sheet_name, widths=widths, freeze_header=True,
                                     large=large) as sheet:
-                    sheet.row([column for column, _ in columns], bold)
+                    sheet.row(heads, xlsx.HEADER, lines=2)
                     written = 0
                     while written < EXCEL_SHEET_ROWS:
                         chunk = cursor.fetchmany(min(50_000, EXCEL_SHEET_ROWS - written))

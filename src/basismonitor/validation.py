@@ -49,6 +49,7 @@ import duckdb
 import pandas as pd
 
 from basismonitor.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, duckdb_config
+from basismonitor.data_docs_offline import make_offline
 
 log = logging.getLogger(__name__)
 
@@ -845,6 +846,10 @@ def _validate(batches: Iterable[_Batch], edition: int, docs_dir: Path | None,
             if not res.success:
                 result.failures.append(_failure(batch, res))
         if docs_dir is not None:
+            # the report's status of a suite is the gate's: a failing warning does not fail it
+            # (the manifest says passed; each failing expectation still shows as failed)
+            run.success = all(r.success or _severity(r.expectation_config) != "critical"
+                              for r in run.results)
             context.suites.add(suite)  # the report links each result to its suite's page
             run.meta.update(run_id=run_id, validation_time=run_id.run_time,
                             batch_parameters={"table": batch.table, "batch": batch.kind})
@@ -860,6 +865,7 @@ def _validate(batches: Iterable[_Batch], edition: int, docs_dir: Path | None,
     if docs_dir is not None:
         started = time.perf_counter()
         context.build_data_docs()
+        make_offline(docs_dir)  # the CDN assets shipped locally: the report works offline
         result.seconds["data_docs"] = time.perf_counter() - started
 
 

@@ -30,9 +30,13 @@ PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
-# cell styles (indices into styles.xml's cellXfs)
-NORMAL, BOLD, WRAP = 0, 1, 2
-_STYLE_ATTR = {NORMAL: "", BOLD: ' s="1"', WRAP: ' s="2"'}
+# cell styles (indices into styles.xml's cellXfs): text, then number formats (the cell keeps its
+# exact value; the format only decides what a reader sees, in their locale's separators)
+NORMAL, BOLD, WRAP, HEADER = 0, 1, 2, 3
+YEAR, COUNT, INDEX, DECIMAL, PERCENT = 4, 5, 6, 7, 8
+NUMBER_STYLES = {"year": YEAR, "count": COUNT, "index": INDEX, "decimal": DECIMAL,
+                 "percent": PERCENT, "": NORMAL}
+_STYLE_ATTR = {NORMAL: ""} | {k: f' s="{k}"' for k in range(1, 9)}
 
 # characters XML 1.0 does not allow (a stray control character in a name would break the file)
 _ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -80,25 +84,40 @@ def row_xml(number: int, values: Sequence, style: int | Sequence[int] = NORMAL) 
     return f'<row r="{number}">{cells}</row>'
 
 
-def sql_cells(columns: Sequence[tuple[str, str]], *, nan_empty: bool = False) -> str:
+def sql_cells(columns: Sequence[tuple[str, str]], *, nan_empty: bool = False,
+              styles: dict[str, int | str] | None = None,
+              bool_text: tuple[str, str] | None = None) -> str:
     """A DuckDB expression giving one row's cells (no <row>) for columns [(name, duckdb type)].
 
     Numbers as DuckDB prints them (shortest round-trip, as Python's repr), NaN/inf as #NUM!
     (NaN as an empty cell with nan_empty), booleans as 0/1, lists joined with '; ', everything
-    else as escaped inline text.
+    else as escaped inline text. `styles` gives a number column its style: a style index, or a
+    SQL expression of one (e.g. percent on the rows of a share, decimal on the others).
+    `bool_text` writes booleans as text, e.g. ("ja", "nee") for a Dutch reader (Excel and
+    LibreOffice show a boolean cell as TRUE/FALSE or 1/0 depending on the column's format).
     """
     parts = []
+    styles = styles or {}
     for name, dtype in columns:
         col = '"' + name.replace('"', '""') + '"'
-        if dtype == "BOOLEAN":
+        style = styles.get(name, NORMAL)
+        if isinstance(style, str):
+            num = f"""'<c s="' || ({style})::varchar || '"><v>'"""
+        else:
+            num = f"'<c{_STYLE_ATTR[style]}><v>'"
+        if dtype == "BOOLEAN" and bool_text:
+            yes, no = (text(t).replace("'", "''") for t in bool_text)
+            cell = (f"""'<c t="inlineStr"><is><t xml:space="preserve">' || """
+                    f"""case when {col} then '{yes}' when not {col} then '{no}' end || '</t></is></c>'""")
+        elif dtype == "BOOLEAN":
             cell = f"""'<c t="b"><v>' || {col}::int || '</v></c>'"""
         elif dtype in ("DOUBLE", "FLOAT", "REAL"):
             nan = f"when isnan({col}) then '{EMPTY}' " if nan_empty else ""
             cell = (f"""case {nan}when isnan({col}) or isinf({col}) then '<c t="e"><v>#NUM!</v></c>' """
-                    f"""else '<c><v>' || {col}::varchar || '</v></c>' end""")
+                    f"""else {num} || {col}::varchar || '</v></c>' end""")
         elif dtype in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
                        "USMALLINT", "UINTEGER", "UBIGINT") or dtype.startswith("DECIMAL"):
-            cell = f"""'<c><v>' || {col}::varchar || '</v></c>'"""
+            cell = f"""{num} || {col}::varchar || '</v></c>'"""
         else:
             value = col
             if dtype.endswith("[]"):
@@ -118,11 +137,15 @@ class Sheet:
         self.rows = 0  # rows written, the header included
         self.columns = columns  # shorter rows are padded with empty cells to this width
         self.autofilter_ref: str | None = None
+        self.header = False  # row 1 repeats on every printed page
 
     def write(self, xml: str) -> None:
         self._stream.write(xml.encode("utf-8"))
 
-    def row(self, values: Sequence, style: int | Sequence[int] = NORMAL) -> None:
+    def row(self, values: Sequence, style: int | Sequence[int] = NORMAL, *,
+            lines: int = 1) -> None:
+        """One row; `lines` > 1 gives it the height of that many lines of text (wrapped text
+        does not overlap the next row in readers that do not measure it, e.g. LibreOffice)."""
         self.rows += 1
         if len(values) < self.columns:
             pad = self.columns - len(values)
@@ -130,7 +153,11 @@ class Sheet:
             if not isinstance(style, int):
                 style = (*style, *(NORMAL,) * pad)
         self.columns = max(self.columns, len(values))
-        self.write(row_xml(self.rows, values, style))
+        xml = row_xml(self.rows, values, style)
+        if lines > 1:
+            xml = xml.replace(f'<row r="{self.rows}">',
+                              f'<row r="{self.rows}" ht="{15 * lines}" customHeight="1">', 1)
+        self.write(xml)
 
     def rows_of_cells(self, cells: Iterable[str], columns: int) -> None:
         """Rows whose cells are already SpreadsheetML (e.g. from `sql_cells`)."""
@@ -156,7 +183,7 @@ class Workbook:
         self.path = Path(path)
         self._zip = zipfile.ZipFile(self.path, "w", compression=zipfile.ZIP_DEFLATED,
                                     compresslevel=6)
-        self._sheets: list[tuple[str, str | None]] = []  # (name, autofilter ref)
+        self._sheets: list[tuple[str, str | None, bool]] = []  # (name, filter ref, header)
         self._props = (title, author, created, comments)
 
     def _entry(self, name: str) -> zipfile.ZipInfo:
@@ -173,7 +200,8 @@ class Workbook:
               columns: int = 0, large: bool = False):
         """Open sheet `name`; rows written inside the block, padded to `columns` cells (readers
         such as openpyxl's read-only mode give each row as many cells as it holds); `large`
-        allows more than 2 GiB of XML."""
+        allows more than 2 GiB of XML. Every sheet prints landscape on A4, one page wide (as
+        many pages down as it needs), the frozen header repeated on every page."""
         index = len(self._sheets) + 1
         with self._zip.open(self._entry(f"xl/worksheets/sheet{index}.xml"), "w",
                             force_zip64=large) as stream:
@@ -187,24 +215,33 @@ class Workbook:
                 view += "/>"
             cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{w:g}" customWidth="1"/>'
                            for i, w in enumerate(widths))
+            sheet.header = freeze_header
             sheet.write(f'{HEAD}<worksheet xmlns="{MAIN}" xmlns:r="{REL}">'
+                        '<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>'
                         f"<sheetViews>{view}</sheetViews>"
                         '<sheetFormatPr defaultRowHeight="15"/>'
                         + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>")
             yield sheet
             sheet.write("</sheetData>" + (f'<autoFilter ref="{sheet.autofilter_ref}"/>'
-                                          if sheet.autofilter_ref else "") + "</worksheet>")
-        self._sheets.append((name, sheet.autofilter_ref))
+                                          if sheet.autofilter_ref else "") + PAGE_SETUP
+                        + "</worksheet>")
+        self._sheets.append((name, sheet.autofilter_ref, sheet.header))
 
     def close(self) -> None:
         title, author, created, comments = self._props
         n = len(self._sheets)
         sheets = "".join(f'<sheet name="{text(name)}" sheetId="{i}" r:id="rId{i}"/>'
-                         for i, (name, _) in enumerate(self._sheets, start=1))
-        filters = "".join(
-            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
-            f"{text(_absolute(name, ref))}</definedName>"
-            for i, (name, ref) in enumerate(self._sheets) if ref)
+                         for i, (name, _, _) in enumerate(self._sheets, start=1))
+        names = []
+        for i, (name, ref, header) in enumerate(self._sheets):
+            if ref:
+                names.append(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" '
+                             f'hidden="1">{text(_absolute(name, ref))}</definedName>')
+            if header:
+                quoted = "'" + name.replace("'", "''") + "'"
+                names.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">'
+                             f"{text(quoted)}!$1:$1</definedName>")
+        filters = "".join(names)
         self._put("xl/workbook.xml",
                   f'{HEAD}<workbook xmlns="{MAIN}" xmlns:r="{REL}">'
                   '<bookViews><workbookView activeTab="0"/></bookViews>'
@@ -274,18 +311,33 @@ def _absolute(sheet: str, ref: str) -> str:
     return "'" + sheet.replace("'", "''") + "'!" + cells
 
 
+# landscape A4, fitted to one page wide and as many pages down as needed
+PAGE_SETUP = ('<pageMargins left="0.4" right="0.4" top="0.5" bottom="0.5" header="0.3" '
+              'footer="0.3"/><pageSetup paperSize="9" orientation="landscape" fitToWidth="1" '
+              'fitToHeight="0"/>')
 STYLES = (
     f'{HEAD}<styleSheet xmlns="{MAIN}">'
+    '<numFmts count="3"><numFmt numFmtId="164" formatCode="0.0"/>'
+    '<numFmt numFmtId="165" formatCode="#,##0.0###"/>'
+    '<numFmt numFmtId="166" formatCode="0.0%"/></numFmts>'
     '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
     '<fills count="2"><fill><patternFill patternType="none"/></fill>'
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="3"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<cellXfs count="9"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
-    '<alignment vertical="top" wrapText="1"/></xf></cellXfs>'
+    '<alignment vertical="top" wrapText="1"/></xf>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" '
+    'applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>'
+    '<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="3" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '</cellXfs>'
     '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     "</styleSheet>"
 )

@@ -64,17 +64,22 @@ def test_the_workbook_has_a_sheet_per_mart_and_explains_every_column(refreshed, 
     edition = publish(tmp_path / "exports", excel_max_rows=publisher.EXCEL_MAX_ROWS).path
     book = openpyxl.load_workbook(edition / f"basismonitor_{refreshed.edition}.xlsx",
                                   read_only=True)
-    assert book.sheetnames == ["explanation"] + [t.split(".")[-1] for t in EXPORTED_TABLES]
-    explained = {(r[0], r[1]): r[3] for r in book["explanation"].iter_rows(values_only=True)
-                 if r[1] and r[0] != "table / sheet"}
+    printed = [t.split(".")[-1] for t in EXPORTED_TABLES
+               if t.split(".")[-1] not in publisher.WORKBOOK_LEFT_OUT]
+    assert book.sheetnames == ["toelichting"] + printed
+    explained = {(r[0], r[2]): (r[1], r[4])
+                 for r in book["toelichting"].iter_rows(values_only=True)
+                 if r[2] and r[0] != "tabel / blad"}
     for table in EXPORTED_TABLES:
         name = table.split(".")[-1]
         columns = list(read_table(refreshed.warehouse, table).columns)
-        header = next(book[name].iter_rows(values_only=True))
-        assert list(header) == columns
         for column in columns:
             assert explained.get((name, column)), f"{name}.{column} is not explained"
-            assert "not described" not in explained[(name, column)], f"{name}.{column}"
+            assert "niet beschreven" not in explained[(name, column)][1], f"{name}.{column}"
+        if name in publisher.WORKBOOK_LEFT_OUT:
+            continue
+        header = next(book[name].iter_rows(values_only=True))
+        assert list(header) == [explained[(name, c)][0] for c in columns]  # the Dutch heads
     rows = sum(1 for _ in book["dim_period"].iter_rows()) - 1
     assert rows == len(read_table(refreshed.warehouse, "marts.dim_period"))
 
@@ -93,8 +98,8 @@ def test_a_table_too_big_for_one_sheet_is_split_or_left_out_with_a_note(refreshe
     assert parts == [f"mart_compass_status ({i})" for i in (1, 2, 3)]
     assert sum(sum(1 for _ in book[s].iter_rows()) - 1 for s in parts) == status_rows
     assert "fct_indicator_value" not in book.sheetnames
-    notes = " ".join(str(r[3]) for r in book["explanation"].iter_rows(values_only=True) if r[3])
-    assert "fct_indicator_value.parquet" in notes and "split over sheets" in notes
+    notes = " ".join(str(r[1]) for r in book["toelichting"].iter_rows(values_only=True) if r[1])
+    assert "fct_indicator_value.parquet" in notes and "verdeeld over de bladen" in notes
     workbook = next(f for f in published.files if f["file"].endswith(".xlsx"))
     assert "fct_indicator_value" in workbook["omitted"]
 

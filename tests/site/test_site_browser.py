@@ -73,7 +73,9 @@ def test_area_page_shows_compasses_tables_and_tooltips(tiny_built_site, chromium
         titled: [...document.querySelectorAll('svg.compass')].every(
             s => s.querySelector('title') && s.querySelector('desc')),
         labelled: [...document.querySelectorAll('svg.compass .cell')].every(
-            c => c.getAttribute('aria-label') && c.tabIndex === 0),
+            c => c.getAttribute('aria-label') && c.tabIndex >= -1)
+            && [...document.querySelectorAll('svg.compass')].every(
+            s => s.querySelectorAll('.cell[tabindex="0"]').length === 1),
         rows: document.querySelectorAll('#status-table tbody tr').length,
         devRows: document.querySelectorAll('#development-table tbody tr').length,
         sparks: document.querySelectorAll('#status-table svg.spark').length,

@@ -21,6 +21,7 @@ AREAS = ("WK000100", "WK000101", "WK000102", "WK000103")
 SUFFIXES = (
     ".html",
     ".csv",
+    ".nl.csv",
     ".xlsx",
     "-status.svg",
     "-status.png",
@@ -91,7 +92,7 @@ def test_site_is_built_into_the_edition_folder_and_nothing_else_changes(tiny_edi
         data = (site / name).read_bytes()
         assert entry["bytes"] == len(data) and entry["sha256"] == hashlib.sha256(data).hexdigest()
     assert manifest["edition"] == 2024 and manifest["areas"] == 4
-    assert manifest["png"]["rendered"] is True and "raster" in manifest["png"]["renderer"]
+    assert manifest["png"]["rendered"] is True and "resvg" in manifest["png"]["renderer"]
 
 
 def test_rebuilding_gives_the_same_bytes(tiny_edition, tmp_path):
@@ -210,10 +211,18 @@ def test_downloads_hold_the_areas_rows_with_suppression(tiny_site):
     book = openpyxl.load_workbook(site / "area" / "WK000101.xlsx", read_only=True)
     assert book.sheetnames == ["toelichting", "status", "ontwikkeling", "cijfers"]
     sheet = list(book["status"].iter_rows(values_only=True))
-    header = sheet[0]
-    row = next(r for r in sheet[1:] if r[header.index("node_code")] == "tevreden")
-    assert row[header.index("suppressed")] is True and row[header.index("value")] is None
-    assert row[header.index("index_value")] is None
+    header = sheet[0]  # Dutch heads (basismonitor.columns_nl), ja/nee, Dutch reasons
+    row = next(r for r in sheet[1:] if r[header.index("Code")] == "tevreden")
+    assert row[header.index("Niet getoond")] == "ja" and row[header.index("Waarde")] is None
+    assert row[header.index("Index (stad = 100)")] is None
+    assert row[header.index("Reden niet getoond")] == "minder dan 50 respondenten"
+    dutch = pd.read_csv(site / "area" / "WK000101.nl.csv", sep=";", decimal=",",
+                        encoding="utf-8-sig")
+    shown = dutch[(dutch["Tabel"] == "mart_compass_status") & (dutch["Code"] == "cijfer")]
+    plain = status[status["node_code"] == "cijfer"]
+    assert shown["Waarde"].iloc[0] == pytest.approx(plain["value"].iloc[0])  # a number
+    hidden_nl = dutch[(dutch["Tabel"] == "mart_compass_status") & (dutch["Code"] == "tevreden")]
+    assert hidden_nl["Niet getoond"].iloc[0] == "ja" and pd.isna(hidden_nl["Waarde"].iloc[0])
 
 
 def test_standalone_charts_are_valid_svg_and_png(tiny_site):

@@ -11,7 +11,13 @@ import pytest
 
 from basismonitor.site import build_site
 from basismonitor.site.data import load_edition, node_labels
-from basismonitor.site.downloads import AreaDownloads, area_csv, area_tables, area_xlsx
+from basismonitor.site.downloads import (
+    AreaDownloads,
+    area_csv,
+    area_csv_nl,
+    area_tables,
+    area_xlsx,
+)
 
 
 def compare_downloads(edition_dir: Path, out: Path, *, limit: int | None = None) -> int:
@@ -29,14 +35,17 @@ def compare_downloads(edition_dir: Path, out: Path, *, limit: int | None = None)
             downloads.write(out / "new", code, names[code])
             tables = area_tables(ed, code, labels)
             (out / "ref" / f"{code}.csv").write_bytes(area_csv(tables))
+            (out / "ref" / f"{code}.nl.csv").write_bytes(area_csv_nl(tables))
             area_xlsx(out / "ref" / f"{code}.xlsx", tables, edition=ed.edition, area_code=code,
-                      area_name=names[code], gemeente_name=ed.gemeente_name)
-            new_csv = (out / "new" / f"{code}.csv").read_bytes()
-            ref_csv = (out / "ref" / f"{code}.csv").read_bytes()
-            if new_csv != ref_csv:
-                for a, b in zip(new_csv.splitlines(), ref_csv.splitlines(), strict=False):
-                    assert a == b, f"{code}.csv differs"
-                assert len(new_csv) == len(ref_csv), f"{code}.csv differs in length"
+                      area_name=names[code], gemeente_name=ed.gemeente_name,
+                      units=downloads.units)
+            for suffix in (".csv", ".nl.csv"):
+                new_csv = (out / "new" / f"{code}{suffix}").read_bytes()
+                ref_csv = (out / "ref" / f"{code}{suffix}").read_bytes()
+                if new_csv != ref_csv:
+                    for a, b in zip(new_csv.splitlines(), ref_csv.splitlines(), strict=False):
+                        assert a == b, f"{code}{suffix} differs"
+                    assert len(new_csv) == len(ref_csv), f"{code}{suffix} differs in length"
             with zipfile.ZipFile(out / "new" / f"{code}.xlsx") as a, \
                     zipfile.ZipFile(out / "ref" / f"{code}.xlsx") as b:
                 assert a.namelist() == b.namelist()

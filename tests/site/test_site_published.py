@@ -70,7 +70,7 @@ def test_suppressed_nodes_are_hatched_with_their_reason_and_blank_in_downloads(b
         page = (site / "area" / f"{row.area_code}.html").read_text(encoding="utf-8")
         tr = re.search(rf'<tr id="s-indicator-{row.node_code}".*?</tr>', page).group(0)
         assert "niet getoond" in tr and "k-hatch" in tr
-        cells = re.findall(r'<td class="num">(.*?)</td>', tr)
+        cells = re.findall(r'<td class="num"[^>]*>(.*?)</td>', tr)
         assert cells[0] == "–"  # the area's value
         cell = re.search(
             rf'<path class="cell"[^>]*data-row="s-indicator-{row.node_code}"[^>]*>', page

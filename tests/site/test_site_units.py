@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import math
-import struct
-import zlib
+import re
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from basismonitor.site.geometry import (
     sector_path,
     simplify,
 )
-from basismonitor.site.raster import RingRaster, compass_png, draw_text, png_bytes, text_width
+from basismonitor.site.raster import PNG_WIDTH, FontMissing, font_files, svg_to_png
 from basismonitor.site.svg import NodeView, compass_svg, node_summary, sparkline_svg
 
 # --- Dutch formatting -----------------------------------------------------------------------------
@@ -337,7 +337,13 @@ def test_compass_svg_has_text_alternatives_and_hatches_suppressed_cells():
     hatched = [p for p in paths if p.get("fill") == "url(#status-hatch)"]
     assert len(hatched) == 1 and "niet getoond" in hatched[0].find(f"{ns}title").text
     inline = compass_svg(cells, views, labels, prefix="s", title="T", desc="D")
-    assert inline.count('class="cell"') == len(cells) and inline.count('tabindex="0"') == len(cells)
+    # one tab stop per compass (its centre); the other cells are reached with the arrow keys
+    assert inline.count('class="cell"') == len(cells) and inline.count('tabindex="0"') == 1
+    assert inline.count('tabindex="-1"') == len(cells) - 1
+    assert re.search(r'tabindex="0"[^>]*aria-label="[^"]*"', inline)
+    assert inline.count('data-ring="0"') == 1 and inline.count('data-ring="3"') == sum(
+        c.level == "indicator" for c in cells
+    )
     assert 'data-row="s-indicator-b2"' in inline and "xmlns" not in inline
 
 
@@ -357,74 +363,77 @@ def test_sparkline_breaks_at_suppressed_periods():
     assert 'aria-label="Trend"' in spark
 
 
-# --- the PNG rasteriser ---------------------------------------------------------------------------
+# --- the PNG: the standalone SVG rendered by resvg ----------------------------------------------
 
 
 def _decode_png(data: bytes) -> np.ndarray:
+    """A PNG as an array of RGB pixels (Pillow decodes; it checks the chunks' CRCs)."""
+    from PIL import Image
+
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, width, height = 8, b"", 0, 0
-    while pos < len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
-        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + length]
-        (crc,) = struct.unpack(">I", data[pos + 8 + length : pos + 12 + length])
-        assert crc == zlib.crc32(kind + body)
-        if kind == b"IHDR":
-            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
-            assert (depth, colour) == (8, 2)
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + length
-    raw = np.frombuffer(zlib.decompress(idat), dtype=np.uint8).reshape(height, 1 + width * 3)
-    assert set(raw[:, 0]) <= {2}  # filter 'up' on every row
-    rows = raw[:, 1:].astype(np.int32)
-    return (np.cumsum(rows, axis=0) % 256).astype(np.uint8).reshape(height, width, 3)
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        return np.asarray(image.convert("RGB"))
 
 
-def test_png_encoder_round_trips():
-    image = (np.arange(5 * 7 * 3).reshape(5, 7, 3) * 7 % 256).astype(np.uint8)
-    assert np.array_equal(_decode_png(png_bytes(image)), image)
+def _standalone(cells, views, heading=("Statuskompas Één", "WK000100 · editie 2024")):
+    return compass_svg(
+        cells,
+        views,
+        {"samenstelling": "Samenstelling"},
+        prefix="status",
+        title="Statuskompas",
+        desc="test",
+        standalone=True,
+        heading=heading,
+    )
 
 
-def test_raster_paints_cells_gaps_and_hatching():
+def test_png_is_the_standalone_svg_drawn_by_resvg_with_a_real_font():
+    try:
+        font_files()
+    except FontMissing as e:
+        pytest.skip(str(e))
     cells = compass_layout(TREE)
-    raster = RingRaster(cells, scale=0.5, supersample=2)
-    fills = [("#542788", cell.code == "b2") for cell in cells]
-    image = raster.render(fills)
-    k = raster.scale
+    views = _views(cells, suppressed={"a1"})
+    svg = _standalone(cells, views)
+    png = svg_to_png(svg)
+    assert png == svg_to_png(svg)  # deterministic
+    image = _decode_png(png)
+    assert image.shape[1] == PNG_WIDTH
+    viewbox = [float(v) for v in re.search(r'viewBox="([^"]+)"', svg).group(1).split()]
+    assert image.shape[0] == round(PNG_WIDTH * viewbox[3] / viewbox[2])
+    k = PNG_WIDTH / viewbox[2]
 
     def pixel(x: float, y: float) -> tuple:
-        from basismonitor.site.raster import TOP
+        return tuple(int(v) for v in image[int((y - viewbox[1]) * k), int((x - viewbox[0]) * k)])
 
-        return tuple(image[int((y - TOP) * k), int((x + 300) * k)])
-
-    purple = palette.hex_to_rgb("#542788")
-    assert pixel(0, 0) == purple  # the centre
-    assert pixel(*polar(120, 10)) == purple  # a theme cell
-    assert pixel(-299, -299) == (255, 255, 255)  # the corner: background
-    b2 = next(c for c in cells if c.code == "b2")
-    region = [
+    centre = next(c for c in cells if c.level == "centre")
+    assert pixel(-299, -299) == (255, 255, 255)  # background
+    colour = palette.hex_to_rgb(views[centre.key].fill.colour)
+    assert pixel(-35, 0) == colour  # the centre disc, off its number
+    b2 = next(c for c in cells if c.code == "a1")
+    region = {
         pixel(*polar(r, a))
-        for r in range(170, 245, 3)
+        for r in range(235, 290, 3)
         for a in np.linspace(b2.a0 + 2, b2.a1 - 2, 9)
-    ]
-    assert palette.hex_to_rgb(palette.HATCH_STRIPE) in region and (255, 255, 255) in region
-    gap = pixel(*polar(200, 0))  # the quadrant boundary at 12 o'clock is a white gap
-    assert min(gap) > 200
+    }
+    assert palette.hex_to_rgb(palette.HATCH_STRIPE) in region  # suppressed: hatched
+    # the heading is drawn in the font: dark pixels in its line, none without a heading
+    top = int((viewbox[1] + 10 - viewbox[1]) * k), int((viewbox[1] + 36 - viewbox[1]) * k)
+    heading_band = image[top[0] : top[1], : PNG_WIDTH // 2]
+    assert (heading_band.max(axis=2) < 80).sum() > 300
+    blank = _decode_png(svg_to_png(_standalone(cells, views, heading=("", ""))))
+    assert (blank[top[0] : top[1], : PNG_WIDTH // 2].max(axis=2) < 80).sum() == 0
+    # a change in the SVG shows in the PNG: the two cannot drift
+    other = _views(cells, suppressed={"a1", "b2"})
+    assert svg_to_png(_standalone(cells, other)) != png
 
 
-def test_bitmap_text_and_png_of_a_compass_are_deterministic():
-    image = np.full((40, 200, 3), 255, dtype=np.uint8)
-    draw_text(image, 2, 20, "Index 91,6 é", 2, "#000000")
-    assert (image == 0).any()
-    assert text_width("ab", 1) > text_width("a", 1)
-    cells = compass_layout(TREE)
-    raster = RingRaster(cells, scale=0.6, supersample=2)
-    labels = {"samenstelling": "Samenstelling"}
-    first = compass_png(raster, _views(cells, suppressed={"a1"}), labels, heading=("Titel", "Sub"))
-    second = compass_png(raster, _views(cells, suppressed={"a1"}), labels, heading=("Titel", "Sub"))
-    assert first == second
-    decoded = _decode_png(first)
-    assert decoded.shape[1] == raster.width and decoded.shape[0] == raster.height
+def test_png_without_the_font_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("BASISMONITOR_FONT_DIR", str(tmp_path))
+    with pytest.raises(FontMissing, match="fonts-dejavu-core"):
+        svg_to_png('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
 
 
 # --- data: suppression and similar areas ----------------------------------------------------------

@@ -13,7 +13,6 @@ half-built site never replaces a complete one. Output is deterministic (no times
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import multiprocessing
@@ -43,7 +42,6 @@ from basismonitor.site.data import (
 )
 from basismonitor.site.downloads import AreaDownloads
 from basismonitor.site.geometry import (
-    Cell,
     Projection,
     bounds,
     compass_layout,
@@ -52,7 +50,8 @@ from basismonitor.site.geometry import (
     polygons_to_path,
 )
 from basismonitor.site.palette import Fill, css_rules, legend_entries, node_fill
-from basismonitor.site.raster import RingRaster, compass_png
+from basismonitor.site.quality import quality_context
+from basismonitor.site.raster import RENDERER, svg_to_png
 from basismonitor.site.svg import (
     MapArea,
     NodeView,
@@ -67,23 +66,26 @@ MAP_WIDTH = 640.0
 SIMILAR_K = 5
 SOURCE_KIND_NL = {"survey": "enquête", "registry": "registratie", "activity": "activiteiten"}
 PNG_NOTE = (
-    "PNG rendered by basismonitor.site.raster: a pure-Python rasteriser (numpy + zlib) of the "
-    "ring chart with a built-in bitmap font; no browser needed, deterministic bytes."
+    "Each PNG is the standalone SVG next to it rendered by resvg (basismonitor.site.raster) "
+    "with the font DejaVu Sans: one drawing in two formats; deterministic bytes."
 )
 DOWNLOADS = (
-    (".csv", "Gegevens van de wijk (CSV)"),
     (".xlsx", "Gegevens van de wijk (Excel)"),
+    (".nl.csv", "Gegevens van de wijk (CSV voor Nederlandse Excel: puntkomma, decimale komma)"),
+    (".csv", "Gegevens van de wijk (CSV met de technische kolomnamen, voor analyse)"),
     ("-status.svg", "Statuskompas (SVG)"),
     ("-status.png", "Statuskompas (PNG)"),
     ("-development.svg", "Ontwikkelingskompas (SVG)"),
     ("-development.png", "Ontwikkelingskompas (PNG)"),
 )
 DOWNLOADS_NOTE = (
-    "CSV en Excel bevatten de rijen van deze wijk uit het statuskompas, het ontwikkelingskompas "
-    "en de cijfers per jaar (fct_indicator_value), met de kolomnamen van de gepubliceerde "
-    "tabellen. Niet getoonde cijfers zijn leeg; de reden staat erbij."
+    "Excel en de CSV's bevatten de rijen van deze wijk uit het statuskompas, het "
+    "ontwikkelingskompas en de cijfers per jaar (fct_indicator_value): Excel en de CSV voor "
+    "Nederlandse Excel met Nederlandse kolomkoppen, de andere CSV met de kolomnamen van de "
+    "gepubliceerde tabellen. Niet getoonde cijfers zijn leeg; de reden staat erbij."
 )
 CENTRE = "centre-centrum"
+POPULATION_INDICATOR = "inwoners"  # the one population number the pages show (point 7, issue 19)
 
 Progress = Callable[[str], None]
 
@@ -318,6 +320,12 @@ class SiteBuilder:
             self._areas_in_processes(areas, workers, progress)
         else:
             self.areas(areas)
+        self.quality = quality_context(self.edition_dir)
+        if self.quality is not None:
+            write_text(
+                self.out / "kwaliteit.html",
+                self.env.get_template("quality.html").render(**self.common, root="", q=self.quality),
+            )
         write_text(self.out / "index.html", self.index_page())
         self.manifest()
 
@@ -335,10 +343,6 @@ class SiteBuilder:
         edition, layouts and lookups, copy-on-write) and writes every workers-th area's files.
         An error in any page fails the build, as in one process."""
         global _FORKED
-        # the rasters are made once here, not once per process
-        self.raster(self.status_cells)
-        if self.has_development:
-            self.raster(self.development_cells)
         context = multiprocessing.get_context("fork")
         _FORKED = (self, areas, workers)
         try:
@@ -350,9 +354,6 @@ class SiteBuilder:
                         progress(f"  compass pages: {done:,} of {len(areas):,} areas")
         finally:
             _FORKED = None
-
-    def raster(self, cells: list[Cell]) -> RingRaster:
-        return _raster(tuple(cells))
 
     # --- one area ---
 
@@ -403,8 +404,7 @@ class SiteBuilder:
                 self.out / "area" / f"{code}-{kind}.svg",
                 '<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n",
             )
-            png = compass_png(self.raster(cells), views, self.quadrant_labels, heading=heading)
-            (self.out / "area" / f"{code}-{kind}.png").write_bytes(png)
+            (self.out / "area" / f"{code}-{kind}.png").write_bytes(svg_to_png(svg))
             inline[kind] = compass_svg(
                 cells, views, self.quadrant_labels, prefix=prefix, title=title, desc=desc
             )
@@ -418,7 +418,6 @@ class SiteBuilder:
                     {"href": path.name, "label": label, "size": human_size(path.stat().st_size)}
                 )
 
-        population = area.get("population")
         html = self.env.get_template("area.html").render(
             **self.common,
             root="../",
@@ -426,7 +425,7 @@ class SiteBuilder:
                 "code": code,
                 "name": name,
                 "parent": parent_text(area),
-                "population": fmt.count(population) if population is not None else None,
+                "population": self.population(code, area)[1],
             },
             status_key=key_figure(s_rows.get(CENTRE)),
             development_key=key_figure(d_rows.get(CENTRE)),
@@ -447,6 +446,23 @@ class SiteBuilder:
             downloads_note=DOWNLOADS_NOTE,
         )
         write_text(self.out / "area" / f"{code}.html", html)
+
+    def population(self, code: str, area: dict) -> tuple[str, str | None]:
+        """One population number per area, everywhere on the site: ("20.690", "20.690 inwoners
+        (2024)"). The compass's Inwoners indicator (the figure in the Indicatoren table, with its
+        period) where the edition has it; else the profile's register count, said as such."""
+        row = self.status.get(code, {}).get(f"indicator-{POPULATION_INDICATOR}")
+        if row is not None and not row.get("suppressed") and not fmt.is_missing(row.get("value")):
+            series = self.trend_series.get((code, POPULATION_INDICATOR), {})
+            shown = [p for p, v in series.items() if v is not None]
+            when = f" ({max(shown)})" if shown else ""
+            number = fmt.count(row["value"])
+            return number, f"{number} inwoners{when}"
+        population = area.get("population")
+        if population is None or fmt.is_missing(population):
+            return "", None
+        number = fmt.count(population)
+        return number, f"{number} inwoners (bevolkingsregister)"
 
     def compass_desc(self, kind: str, area_name: str, views: dict[str, NodeView]) -> str:
         parts = [
@@ -592,18 +608,17 @@ class SiteBuilder:
         geometries = {a["area_code"]: parse_wkt(a.get("geometry_wkt")) for a in areas}
         box = bounds(p for polygons in geometries.values() for p in polygons)
         projection = Projection.fit(box, MAP_WIDTH, crs=ed.crs) if box else None
-        rows, map_areas = [], []
+        rows, map_areas, map_key = [], [], []
         for area in areas:
             code, name = area["area_code"], area["area_name"]
             parent = clean(area.get("parent_name")) or ""
             centre = self.status.get(code, {}).get(CENTRE)
-            population = area.get("population")
             rows.append(
                 {
                     "code": code,
                     "name": name,
                     "parent_name": parent,
-                    "population": fmt.count(population) if population is not None else fmt.DASH,
+                    "population": self.population(code, area)[0] or fmt.DASH,
                     "status": centre_badge(centre),
                     "development": centre_badge(self.development.get(code, {}).get(CENTRE)),
                     "search": search_key(f"{code} {name} {parent}"),
@@ -618,6 +633,14 @@ class SiteBuilder:
                 )
             else:
                 summary = f"{name} ({code}): statuskompas niet getoond"
+            label_at = self.label_at(geometries[code], name, projection)
+            number = marker_at = None
+            if label_at is None:  # the name does not fit: a numbered marker, its key under the map
+                point = label_point(geometries[code])
+                if point is not None:
+                    number = len(map_key) + 1
+                    marker_at = projection(*point)
+                    map_key.append({"number": number, "code": code, "name": name})
             map_areas.append(
                 MapArea(
                     code,
@@ -626,7 +649,9 @@ class SiteBuilder:
                     row_fill(centre),
                     summary,
                     f"area/{code}.html",
-                    self.label_at(geometries[code], name, projection),
+                    label_at,
+                    number,
+                    marker_at,
                 )
             )
         map_markup = ""
@@ -651,11 +676,13 @@ class SiteBuilder:
             root="",
             areas=rows,
             map_svg=map_markup,
+            map_key=map_key if map_markup else [],
             edition_files=files,
             map_legend=legend_html(judged_only=True),
             has_xlsx=any(f["name"].endswith(".xlsx") for f in files),
             has_duckdb=any(f["name"].endswith(".duckdb") for f in files),
             validation=(self.edition_dir / "validation" / "index.html").exists(),
+            quality=self.quality,
         )
 
     @staticmethod
@@ -689,7 +716,7 @@ class SiteBuilder:
             "gemeente_code": self.ed.gemeente_code,
             "areas": len(self.ed.areas),
             "built_from": "the edition's exported Parquet files (not the warehouse)",
-            "png": {"rendered": True, "renderer": "basismonitor.site.raster", "note": PNG_NOTE},
+            "png": {"rendered": True, "renderer": RENDERER, "note": PNG_NOTE},
             "total_bytes": sum(f["bytes"] for f in files),
             "files": files,
         }
@@ -727,12 +754,6 @@ def site_workers(areas: int) -> int:
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
     return max(1, min(cores, areas // 25))
-
-
-@functools.lru_cache(maxsize=4)
-def _raster(cells: tuple[Cell, ...]) -> RingRaster:
-    """The pixel map of a layout (immutable), reused by later builds in the same process."""
-    return RingRaster(cells)
 
 
 def write_text(path: Path, text: str) -> None:

@@ -3,6 +3,11 @@
 Aggregates only, as published, with suppression respected: the rows come from the loaded edition
 (data.load_edition), where every measure of a suppressed row is already blank.
 Deterministic: the same edition gives the same bytes (fixed order, fixed workbook dates).
+
+Three files per area: <code>.csv (the marts' column names, `,` and decimal points: for scripts),
+<code>.nl.csv (Dutch headers, `;`, decimal commas, ja/nee, Dutch reasons, a byte order mark: what
+Dutch Excel and LibreOffice open as numbers) and <code>.xlsx (Dutch headers and reasons, number
+formats with shares as percentages, printed landscape one page wide).
 """
 
 from __future__ import annotations
@@ -123,6 +128,41 @@ CSV_COLUMNS = (
 )
 
 
+LEVEL_NL = {"indicator": "indicator", "theme": "thema", "quadrant": "kwadrant",
+            "centre": "centrum"}  # fmt: skip
+PERCENT_UNIT = "aandeel"  # a share: its value columns are shown as percentages
+UNIT_COLUMNS = {"value", "city_value", "base_value", "current_value", "change", "city_change",
+                "ci_low", "ci_high", "standard_error"}  # fmt: skip
+STYLE_BY_NAME = {
+    "edition": "year", "base_period": "year", "period": "year", "index_value": "index",
+    "n_unweighted": "count", "n_children": "count", "n_children_shown": "count",
+    "numerator": "decimal", "denominator": "decimal",
+}  # fmt: skip
+
+
+def download_style(column: str, unit: str | None) -> int:
+    """The workbook style of a cell of a download: its column's number format, percentages for
+    the value columns of a share."""
+    from basismonitor import xlsx
+
+    if column in UNIT_COLUMNS:
+        return xlsx.PERCENT if unit == PERCENT_UNIT else xlsx.DECIMAL
+    return xlsx.NUMBER_STYLES[STYLE_BY_NAME.get(column, "")]
+
+
+def nl_text(column: str, value):
+    """What a Dutch download shows for a text value: Dutch reasons and levels."""
+    if value is None:
+        return None
+    if column == "suppression_reason":
+        from basismonitor.site import fmt
+
+        return fmt.reason(value) or None
+    if column == "node_level":
+        return LEVEL_NL.get(value, value)
+    return value
+
+
 def area_tables(ed: Edition, code: str, labels: dict) -> dict[str, pd.DataFrame]:
     """The area's rows of mart_compass_status, mart_compass_development and fct_indicator_value."""
     from basismonitor.site.data import label_of
@@ -193,6 +233,44 @@ def area_csv(tables: dict[str, pd.DataFrame]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+def nl_csv_cell(column: str, value) -> str:
+    """One field of the Dutch CSV: decimal comma, ja/nee, Dutch text; quoted where needed."""
+    value = clean(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "ja" if value else "nee"
+    if isinstance(value, float):
+        if column in INTEGER_COLUMNS and value.is_integer():
+            return str(int(value))
+        return repr(value).replace(".", ",")
+    if isinstance(value, int):
+        return str(value)
+    text = str(nl_text(column, value))
+    if any(ch in text for ch in ';"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+def nl_csv_header() -> str:
+    from basismonitor.columns_nl import column_nl
+
+    return ";".join(column_nl(c) for c in CSV_COLUMNS)
+
+
+def area_csv_nl(tables: dict[str, pd.DataFrame]) -> bytes:
+    """The Dutch CSV of an area from its tables (the reference of AreaDownloads' .nl.csv)."""
+    lines = [nl_csv_header()]
+    for name, df in tables.items():
+        renamed = df.rename(columns={"indicator_code": "node_code"})
+        for row in renamed.to_dict(orient="records"):
+            row = {**row, "tabel": name}
+            if name == "fct_indicator_value":
+                row["node_level"] = "indicator"
+            lines.append(";".join(nl_csv_cell(c, row.get(c)) for c in CSV_COLUMNS))
+    return ("\ufeff" + "\n".join(lines) + "\n").encode("utf-8")
+
+
 SHEETS = {
     "mart_compass_status": "status",
     "mart_compass_development": "ontwikkeling",
@@ -203,7 +281,7 @@ SHEETS = {
 NOTES = (
     (
         "status",
-        "Statuskompas: per knoop (indicator, thema, kwadrant, centrum) de waarde, de "
+        "Statuskompas: per onderdeel (indicator, thema, kwadrant, centrum) de waarde, de "
         "waarde van de stad, de index (stad = 100), de klasse en de onzekerheid.",
     ),
     (
@@ -212,20 +290,29 @@ NOTES = (
     ),
     ("cijfers", "Alle cijfers van de wijk per jaar op de huidige gebiedsindeling (trend)."),
     (
-        "Onderdrukking",
+        "Niet getoond",
         "Een cijfer met te weinig respondenten of een te klein aantal wordt niet "
-        "getoond: de waarde is leeg, de reden staat in suppression_reason.",
+        "getoond: de waarde is leeg, de kolom 'Reden niet getoond' zegt waarom.",
+    ),
+    (
+        "Getallen",
+        "Aandelen staan als percentage (de cel bevat de fractie: 15,5% is 0,155); een index "
+        "met één decimaal (stad = 100). Een verandering van een aandeel is in procentpunten.",
     ),
     (
         "Kolommen",
-        "De kolomnamen zijn die van de gepubliceerde marts (zie de documentatie van de "
-        "editie); label_nl is de Nederlandse naam van de knoop.",
+        "De kolomkoppen zijn Nederlands; de tabel hieronder geeft bij elke kop de kolomnaam "
+        "in de CSV-, Parquet- en DuckDB-bestanden van de editie (en in <code>.csv).",
     ),
 )
 
 
-def width(column: str) -> int:
-    return 34 if column == "label_nl" else max(10, min(len(column) + 2, 24))
+def width(column: str) -> float:
+    from basismonitor.columns_nl import column_nl
+
+    if column == "label_nl":
+        return 34
+    return max(9, min(len(column_nl(column)) * 0.9 + 2, 24))
 
 
 def write_area_workbook(
@@ -247,6 +334,9 @@ def write_area_workbook(
         ("Editie", str(edition)),
         *NOTES,
     ]
+    from basismonitor.columns_nl import column_nl
+
+    listed = sorted({c for columns, _ in sheets.values() for c in columns}, key=column_nl)
     with xlsx.Workbook(
         path,
         title=f"Basismonitor {area_name} ({area_code}), editie {edition}",
@@ -254,14 +344,18 @@ def write_area_workbook(
         created=dt.datetime(edition, 1, 1),
         comments="Gepubliceerde aggregaten; onderdrukte cijfers zijn leeg.",
     ) as workbook:
-        with workbook.sheet("toelichting", widths=(28, 90), columns=2) as notes:
+        with workbook.sheet("toelichting", widths=(30, 90), columns=2) as notes:
             for key, text in lines:
-                notes.row((key, text), (xlsx.BOLD, xlsx.WRAP))
+                notes.row((key, text), (xlsx.BOLD, xlsx.WRAP), lines=-(-len(text) // 95))
+            notes.row(())
+            notes.row(("Kolomkop", "Kolomnaam in de bestanden van de editie"), xlsx.BOLD)
+            for column in listed:
+                notes.row((column_nl(column), column))
         for name, (columns, rows) in sheets.items():
             with workbook.sheet(
                 SHEETS.get(name, name[:31]), widths=[width(c) for c in columns], freeze_header=True
             ) as sheet:
-                sheet.row(list(columns), xlsx.BOLD)
+                sheet.row([column_nl(c) for c in columns], xlsx.HEADER, lines=2)
                 sheet.rows_of_cells(rows, len(columns))
                 sheet.autofilter()
 
@@ -274,21 +368,30 @@ def area_xlsx(
     area_code: str,
     area_name: str,
     gemeente_name: str,
+    units: dict[str, str | None],
 ) -> None:
     """The area's workbook from its tables (area_tables), cell by cell in Python: the reference
-    that AreaDownloads' workbooks are tested against."""
+    that AreaDownloads' workbooks are tested against. `units`: indicator code -> unit."""
     from basismonitor import xlsx
 
-    sheets = {
-        name: (
-            list(df.columns),
-            [
-                "".join(xlsx.cell_xml(clean(v)) for v in row)
-                for row in df.itertuples(index=False, name=None)
-            ],
-        )
-        for name, df in tables.items()
-    }
+    sheets = {}
+    for name, df in tables.items():
+        columns = list(df.columns)
+        code_column = "indicator_code" if name == "fct_indicator_value" else "node_code"
+        rows = []
+        for row in df.to_dict(orient="records"):
+            level = "indicator" if name == "fct_indicator_value" else row.get("node_level")
+            unit = units.get(row[code_column]) if level == "indicator" else None
+            cells = []
+            for c in columns:
+                v = clean(row[c])
+                v = nl_text(c, v) if isinstance(v, str) else v
+                if isinstance(v, bool):
+                    v = "ja" if v else "nee"
+                style = download_style(c, unit) if v is not None else xlsx.NORMAL
+                cells.append(xlsx.cell_xml(v, style))
+            rows.append("".join(cells))
+        sheets[name] = (columns, rows)
     write_area_workbook(
         path,
         sheets,
@@ -334,12 +437,33 @@ class AreaDownloads:
         nodes |= set(zip(ed.development["node_level"], ed.development["node_code"], strict=True))
         nodes |= {("indicator", c) for c in ed.facts["indicator_code"].unique()}
         self.labels = pd.DataFrame(
-            [(level, code, label_of(labels, level, code)) for level, code in sorted(nodes)],
-            columns=["level", "code", "label"],
+            [
+                (
+                    level,
+                    code,
+                    label_of(labels, level, code),
+                    ed.indicator(code).get("unit") if level == "indicator" else None,
+                )
+                for level, code in sorted(nodes)
+            ],
+            columns=["level", "code", "label", "unit"],
         )
+        self.units = {
+            c: u
+            for lv, c, u in self.labels[["level", "code", "unit"]].itertuples(index=False)
+            if lv == "indicator"
+        }
+        reasons = set()
+        for frame in self.frames.values():
+            if "suppression_reason" in frame:
+                reasons |= {r for r in frame["suppression_reason"].dropna().unique() if r != ""}
+        self.reasons = pd.DataFrame(
+            [(r, nl_text("suppression_reason", r)) for r in sorted(reasons)],
+            columns=["reason", "nl"],
+        ).astype({"reason": "object", "nl": "object"})
         self._pid = os.getpid()  # a connection opened in another process is in a page worker
         self._con: tuple[int, duckdb.DuckDBPyConnection] | None = None
-        self._cache: dict[str, dict[str, tuple[list[str], list[str]]]] = {}
+        self._cache: dict[str, dict[str, tuple[list[str], list[str], list[str]]]] = {}
         self._queries: dict[str, tuple[str, list[str]]] | None = None
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
@@ -350,6 +474,7 @@ class AreaDownloads:
             for name, frame in self.frames.items():
                 con.register(name, frame)
             con.register("node_labels", self.labels)
+            con.register("reasons_nl", self.reasons)
             self._con = (os.getpid(), con)
             self._queries = None
         return self._con[1]
@@ -359,9 +484,7 @@ class AreaDownloads:
 
         queries = {}
         for name in self.TABLES:
-            types = dict(
-                (row[0], row[1]) for row in con.execute(f"describe {name}").fetchall()
-            )
+            types = dict((row[0], row[1]) for row in con.execute(f"describe {name}").fetchall())
             if name == "fct_indicator_value":
                 level, code, where = "'indicator'", "t.indicator_code", "not t.is_city"
             else:
@@ -382,15 +505,46 @@ class AreaDownloads:
                     fields.append(_csv_field(source[c], types[source[c]], c in INTEGER_COLUMNS))
                 else:
                     fields.append("''")
+            # the Dutch CSV and the workbook: Dutch reasons and levels, ja/nee, decimal commas
+            dutch = {"suppression_reason": "_reason_nl", "node_level": "_level_nl"}
+            types["_reason_nl"] = types["_level_nl"] = "VARCHAR"
+            nl_fields = []
+            for c in CSV_COLUMNS:
+                if c == "tabel":
+                    nl_fields.append(f"'{name}'")
+                elif c in source and source[c] in types:
+                    column = dutch.get(c, source[c])
+                    nl_fields.append(_nl_csv_field(column, types[column], c in INTEGER_COLUMNS))
+                else:
+                    nl_fields.append("''")
+            styles = {
+                dutch.get(c, c): (
+                    f"case when _unit = '{PERCENT_UNIT}' then {xlsx.PERCENT} "
+                    f"else {xlsx.DECIMAL} end"
+                    if c in UNIT_COLUMNS
+                    else download_style(c, None)
+                )
+                for c in columns
+            }
+            cells = xlsx.sql_cells(
+                [(dutch.get(c, c), types[dutch.get(c, c)]) for c in columns],
+                nan_empty=True,
+                styles=styles,
+                bool_text=("ja", "nee"),
+            )
             extra = ", 'indicator' as node_level" if name == "fct_indicator_value" else ""
+            level_nl = " ".join(f"when '{k}' then '{v}'" for k, v in LEVEL_NL.items())
             order = ", ".join(f'"{c}"' for c in self.ORDER[name])
             csv_expr = " || ',' || ".join(fields)
+            nl_expr = " || ';' || ".join(nl_fields)
             sql = (
-                f"with rows as (select t.*, {label} as label_nl{extra} from {name} t "
+                f"with rows as (select t.*, {label} as label_nl{extra}, l.unit as _unit, "
+                f"r.nl as _reason_nl, case {level} {level_nl} else {level} end as _level_nl "
+                f"from {name} t "
                 f"left join node_labels l on l.level = {level} and l.code = {code} "
+                f"left join reasons_nl r on r.reason = t.suppression_reason "
                 f"where {where} and t.area_code in (select code from batch)) "
-                f"select area_code, {csv_expr} as csv, "
-                f"{xlsx.sql_cells([(c, types[c]) for c in columns], nan_empty=True)} as cells "
+                f"select area_code, {csv_expr} as csv, {nl_expr} as nl_csv, {cells} as cells "
                 f"from rows order by area_code, {order}"
             )
             queries[name] = (sql, columns)
@@ -402,13 +556,14 @@ class AreaDownloads:
         if self._queries is None:
             self._queries = self._build_queries(con)
         con.register("batch", pd.DataFrame({"code": list(codes)}))
-        cache: dict[str, dict[str, tuple[list[str], list[str]]]] = {c: {} for c in codes}
+        cache: dict[str, dict[str, tuple[list[str], list[str], list[str]]]] = {c: {} for c in codes}
         for name, (sql, _) in self._queries.items():
             for code in codes:
-                cache[code][name] = ([], [])
-            for area, line, cells in con.execute(sql).fetchall():
-                lines, rows = cache[area][name]
+                cache[code][name] = ([], [], [])
+            for area, line, nl_line, cells in con.execute(sql).fetchall():
+                lines, nl_lines, rows = cache[area][name]
                 lines.append(line)
+                nl_lines.append(nl_line)
                 rows.append(cells)
         con.unregister("batch")
         self._cache = cache
@@ -418,13 +573,22 @@ class AreaDownloads:
         if code not in self._cache:
             self.load([code])
         tables = self._cache[code]
-        csv_text = ",".join(CSV_COLUMNS) + "\n" + "".join(
-            line + "\n" for table in self.TABLES for line in tables[table][0]
+        csv_text = (
+            ",".join(CSV_COLUMNS)
+            + "\n"
+            + "".join(line + "\n" for table in self.TABLES for line in tables[table][0])
         )
         (folder / f"{code}.csv").write_bytes(csv_text.encode("utf-8"))
+        nl_text_ = (
+            "\ufeff"
+            + nl_csv_header()
+            + "\n"
+            + "".join(line + "\n" for table in self.TABLES for line in tables[table][1])
+        )
+        (folder / f"{code}.nl.csv").write_bytes(nl_text_.encode("utf-8"))
         write_area_workbook(
             folder / f"{code}.xlsx",
-            {t: (self._queries[t][1], tables[t][1]) for t in self.TABLES},
+            {t: (self._queries[t][1], tables[t][2]) for t in self.TABLES},
             edition=self.ed.edition,
             area_code=code,
             area_name=name,
@@ -448,6 +612,33 @@ def _csv_field(column: str, dtype: str, integer: bool) -> str:
         text = f"{col}::varchar"
         value = (
             f"case when regexp_matches({text}, '[,\"\\r\\n]') then "
+            f"'\"' || replace({text}, '\"', '\"\"') || '\"' else {text} end"
+        )
+    return f"coalesce({value}, '')"
+
+
+def _nl_csv_field(column: str, dtype: str, integer: bool) -> str:
+    """A DuckDB expression for one field of the Dutch CSV as nl_csv_cell writes it."""
+    col = f'"{column}"'
+    if dtype == "BOOLEAN":
+        value = f"case when {col} then 'ja' when not {col} then 'nee' end"
+    elif dtype in ("DOUBLE", "FLOAT", "REAL"):
+        whole = (
+            f"when {col} = trunc({col}) and not isinf({col}) then {col}::hugeint::varchar "
+            if integer
+            else ""
+        )
+        value = (
+            f"case when isnan({col}) then null {whole}else replace({col}::varchar, '.', ',') end"
+        )
+    elif dtype in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT") or dtype.startswith(
+        "DECIMAL"
+    ):
+        value = f"replace({col}::varchar, '.', ',')"
+    else:
+        text = f"{col}::varchar"
+        value = (
+            f"case when regexp_matches({text}, '[;\"\\r\\n]') then "
             f"'\"' || replace({text}, '\"', '\"\"') || '\"' else {text} end"
         )
     return f"coalesce({value}, '')"

@@ -24,6 +24,7 @@ FONT = (
     "sans-serif"
 )
 CHART_HALF = 300.0  # the ring chart's square is -300..300 around the centre
+LEVEL_RING = {"centre": 0, "quadrant": 1, "theme": 2, "indicator": 3}  # inside out
 
 
 def attr(value) -> str:
@@ -107,7 +108,7 @@ def compass_svg(
     pattern_id = f"{prefix}-hatch"
     top, bottom = -CHART_HALF, CHART_HALF
     if standalone:
-        top, bottom = -CHART_HALF - 70, CHART_HALF + 125
+        top, bottom = -CHART_HALF - 70, CHART_HALF + 135
     height = bottom - top
     out: list[str] = []
     title_id, desc_id = f"{prefix}-title", f"{prefix}-desc"
@@ -141,6 +142,8 @@ def compass_svg(
             )
 
     out.append('<g stroke="#ffffff" stroke-width="1" stroke-linejoin="round">')
+    # one tab stop per compass (the centre; arrow keys move between cells: site.js)
+    entry = next((c.key for c in cells if c.level == "centre"), cells[0].key if cells else None)
     for cell in cells:
         node = nodes.get(cell.key)
         if node is None:
@@ -152,9 +155,12 @@ def compass_svg(
         if standalone:
             out.append(f'<path d="{d}" fill="{paint}"><title>{escape(node.summary)}</title></path>')
         else:
+            ring = LEVEL_RING.get(cell.level, 0)
             out.append(
                 f'<path class="cell" d="{d}" fill="{paint}" data-row="{prefix}-{attr(cell.key)}" '
-                f'tabindex="0" role="img" aria-label="{attr(node.summary)}"/>'
+                f'data-ring="{ring}" data-a0="{num(cell.a0)}" data-a1="{num(cell.a1)}" '
+                f'tabindex="{0 if cell.key == entry else -1}" role="img" '
+                f'aria-label="{attr(node.summary)}"/>'
             )
     out.append("</g>")
 
@@ -193,15 +199,15 @@ def compass_svg(
             continue
         r_mid = (cell.r0 + cell.r1) / 2
         arc = math.radians(cell.a1 - cell.a0) * r_mid
-        size = 14 if cell.level == "quadrant" else 10.5
+        size = 16 if cell.level == "quadrant" else 13
         label = f"{node.index:.0f}"
         if arc < size * 0.62 * len(label) + 6:
             continue
         x, y = polar(r_mid, cell.mid)
         weight = ' font-weight="700"' if cell.level == "quadrant" else ""
         texts.append(
-            f'<text x="{num(x)}" y="{num(y + size * 0.35)}" font-size="{num(size)}" '
-            f'text-anchor="middle" fill="{colour}"{weight}>{label}</text>'
+            f'<text class="n-{cell.level}" x="{num(x)}" y="{num(y + size * 0.35)}" '
+            f'font-size="{num(size)}" text-anchor="middle" fill="{colour}"{weight}>{label}</text>'
         )
     if texts:
         out.append(f'<g pointer-events="none" aria-hidden="true">{"".join(texts)}</g>')
@@ -289,6 +295,8 @@ class MapArea:
     summary: str
     href: str
     label_at: tuple[float, float] | None
+    number: int | None = None  # a numbered marker where the name does not fit (key under the map)
+    marker_at: tuple[float, float] | None = None
 
 
 def map_svg(areas: Sequence[MapArea], projection: Projection, *, title: str, desc: str) -> str:
@@ -321,6 +329,20 @@ def map_svg(areas: Sequence[MapArea], projection: Projection, *, title: str, des
         f'<g class="map-labels" font-size="11" text-anchor="middle" pointer-events="none" '
         f'aria-hidden="true">{"".join(labels)}</g>'
     )
+    markers = []
+    for area in areas:
+        if area.number is None or area.marker_at is None:
+            continue
+        x, y = area.marker_at
+        markers.append(
+            f'<g data-code="{attr(area.code)}"><circle cx="{num(x, 1)}" cy="{num(y, 1)}" r="8"/>'
+            f'<text x="{num(x, 1)}" y="{num(y + 3.6, 1)}">{area.number}</text></g>'
+        )
+    if markers:
+        out.append(
+            f'<g class="map-num" font-size="10" text-anchor="middle" pointer-events="none" '
+            f'aria-hidden="true">{"".join(markers)}</g>'
+        )
     out.append("</svg>")
     return "".join(out)
 

@@ -128,6 +128,49 @@
       }
     });
   });
+  /* one tab stop per compass: arrow keys move between its cells (roving tabindex).
+     Left/right: the previous/next cell of the same ring (round the ring); up/down: the cell of the
+     ring outside/inside at the same angle; Home: the centre. */
+  function ringOf(cell) { return Number(cell.getAttribute("data-ring")); }
+  function span(cell) {
+    return [Number(cell.getAttribute("data-a0")), Number(cell.getAttribute("data-a1"))];
+  }
+  function neighbour(cell, key) {
+    var svg = cell.ownerSVGElement;
+    var all = Array.prototype.slice.call(svg.querySelectorAll(".cell"));
+    var ring = ringOf(cell);
+    var a = span(cell), mid = (a[0] + a[1]) / 2;
+    if (key === "Home") { return all.filter(function (c) { return ringOf(c) === 0; })[0] || all[0]; }
+    if (key === "End") { return all[all.length - 1]; }
+    if (key === "ArrowLeft" || key === "ArrowRight") {
+      var same = all.filter(function (c) { return ringOf(c) === ring; });
+      same.sort(function (x, y) { return span(x)[0] - span(y)[0]; });
+      var i = same.indexOf(cell) + (key === "ArrowRight" ? 1 : -1);
+      return same[(i + same.length) % same.length];
+    }
+    var target = ring + (key === "ArrowUp" ? 1 : -1);
+    var best = null, bestDistance = Infinity;
+    all.forEach(function (c) {
+      if (ringOf(c) !== target) { return; }
+      var s = span(c);
+      var d = (mid >= s[0] && mid <= s[1]) ? 0 : Math.min(Math.abs(mid - s[0]), Math.abs(mid - s[1]));
+      if (d < bestDistance) { best = c; bestDistance = d; }
+    });
+    return best;
+  }
+  var MOVES = {ArrowLeft: 1, ArrowRight: 1, ArrowUp: 1, ArrowDown: 1, Home: 1, End: 1};
+  cells.forEach(function (cell) {
+    cell.addEventListener("keydown", function (e) {
+      if (!MOVES[e.key]) { return; }
+      var next = neighbour(cell, e.key);
+      e.preventDefault();
+      if (!next || next === cell) { return; }
+      cell.setAttribute("tabindex", "-1");
+      next.setAttribute("tabindex", "0");
+      next.focus();
+    });
+  });
+
   document.addEventListener("click", function () { pinned = null; hide(); });
   document.addEventListener("keydown", function (e) {
     if (e.key === "Escape") { pinned = null; hide(); }

@@ -1,0 +1,120 @@
+"""The compass PNG: resvg rendering the standalone SVG (basismonitor.site.raster now) against the
+hand-written numpy rasteriser with a bitmap font it replaced (issue 19, point 9), in one run.
+
+A compass of national size (4 quadrants, 12 themes, 80 indicators, a few suppressed) is drawn
+for `--areas` areas with different classes; both renderers make the same 900 px wide PNG. The
+baseline is the old module as it was at commit 081ffed, read from git (it imports helpers that
+basismonitor.site.svg still has). CPU seconds (process time) and wall seconds per PNG.
+
+    .venv/bin/python benchmarks/bench_png.py --areas 40
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import platform
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BASELINE_COMMIT = "081ffed"
+
+
+def old_raster():
+    source = subprocess.run(
+        ["git", "-C", str(REPO), "show", f"{BASELINE_COMMIT}:src/basismonitor/site/raster.py"],
+        check=True, capture_output=True, text=True,
+    ).stdout
+    path = Path("/tmp") / f"bm_old_raster_{BASELINE_COMMIT}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location("old_raster", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def compasses(areas: int):
+    from basismonitor.site import palette
+    from basismonitor.site.geometry import TreeNode, compass_layout
+    from basismonitor.site.svg import NodeView, node_summary
+
+    quadrants = ("samenstelling", "fysiek", "leefbaarheid", "sociaal")
+    tree = [TreeNode("centre", "centrum", None, None)]
+    n = 0
+    for qi, q in enumerate(quadrants):
+        tree.append(TreeNode("quadrant", q, "centrum", q, (qi,)))
+        for t in range(3):
+            theme = f"{q}-t{t}"
+            tree.append(TreeNode("theme", theme, q, q, (theme,)))
+            for _ in range(7 if t else 6):
+                n += 1
+                tree.append(TreeNode("indicator", f"i{n}", theme, q, (f"i{n:03d}",)))
+    cells = compass_layout(tree)
+    out = []
+    for a in range(areas):
+        views = {}
+        for i, cell in enumerate(cells):
+            judged = cell.quadrant != "samenstelling"
+            classes = palette.JUDGED_CLASSES if judged else palette.COMPOSITION_CLASSES
+            klass = classes[(i + a) % len(classes)]
+            hidden = (i + a) % 17 == 0 and cell.level == "indicator"
+            summary = node_summary(cell.code, judged=judged, klass=klass, index=90.0 + (i + a) % 30,
+                                   suppressed=hidden, reason="minder dan 50 respondenten")
+            views[cell.key] = NodeView(cell.key, cell.code, judged, klass, 90.0 + (i + a) % 30,
+                                       hidden, "", summary)
+        out.append((cells, views))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--areas", type=int, default=40)
+    parser.add_argument("--runs", type=int, default=3, help="the median of this many runs")
+    args = parser.parse_args()
+    from basismonitor.site.raster import svg_to_png
+    from basismonitor.site.svg import compass_svg
+
+    labels = {"samenstelling": "Samenstelling", "fysiek": "Fysieke omgeving",
+              "leefbaarheid": "Leefbaarheid en veiligheid", "sociaal": "Sociale omgeving"}
+    charts = compasses(args.areas)
+    old = old_raster()
+    raster = old.RingRaster(charts[0][0])  # made once per build, as the old site did
+    heading = ("Statuskompas Wijk", "WK000100 · editie 2024 · index: stad = 100")
+
+    def resvg(cells, views):
+        svg = compass_svg(cells, views, labels, prefix="status", title="t", desc="d",
+                          standalone=True, heading=heading)
+        return svg_to_png(svg)
+
+    def bitmap(cells, views):
+        return old.compass_png(raster, views, labels, heading=heading)
+
+    runs: dict[str, list[tuple[float, float, float]]] = {}
+    for _ in range(args.runs):  # the two alternate within a run: the same load for both
+        for name, render in (("bitmap (old)", bitmap), ("resvg (new)", resvg)):
+            render(*charts[0])  # warm up
+            cpu, wall = time.process_time(), time.perf_counter()
+            size = 0
+            for cells, views in charts:
+                size += len(render(cells, views))
+            runs.setdefault(name, []).append(((time.process_time() - cpu) / len(charts),
+                                              (time.perf_counter() - wall) / len(charts),
+                                              size / len(charts)))
+    results = {name: tuple(statistics.median(r[i] for r in rs) for i in range(3))
+               for name, rs in runs.items()}
+    ratios = [n[0] / b[0] for n, b in zip(runs["resvg (new)"], runs["bitmap (old)"], strict=True)]
+    print(f"{args.areas} compasses of {len(charts[0][0])} cells, 900 px wide, median of "
+          f"{args.runs} runs; "
+          f"{platform.processor() or platform.machine()}, python {platform.python_version()}")
+    for name, (cpu, wall, size) in results.items():
+        print(f"  {name:14s} {cpu * 1000:7.1f} ms CPU  {wall * 1000:7.1f} ms wall  "
+              f"{size / 1024:6.1f} KiB per PNG")
+    print("  resvg / bitmap CPU per run: " + ", ".join(f"{r:.2f}x" for r in ratios)
+          + f"; median {statistics.median(ratios):.2f}x")
+
+
+if __name__ == "__main__":
+    main()
