@@ -79,133 +79,132 @@ def small_area_table(
     - ``wijk``: wave, indicator_code, area_code, estimate, se: the direct compass-area figures, for
       the benchmark diagnostic (optional).
     """
-    out = []
     settings = settings.set_index("indicator_code")
-    for (wave, code), part in direct.groupby(["wave", "indicator_code"], sort=True):
-        if code not in settings.index:
-            continue
-        cfg = settings.loc[code]
-        areas = buurten[buurten["wave"] == wave].merge(
-            part.drop(columns=["wave", "indicator_code"]), on="buurt_code", how="left"
-        )
-        areas["n"] = areas["n"].fillna(0).astype(int)
-        min_n = cfg["min_n"] if pd.notna(cfg["min_n"]) else 0
-        rows = pd.DataFrame(
-            {
-                "gemeente_code": areas["gemeente_code"],
-                "wave": wave,
-                "indicator_code": code,
-                "buurt_code": areas["buurt_code"],
-                "area_code": areas["area_code"],
-                "estimation_method": "direct",
-                "n": areas["n"],
-                "estimate": areas["estimate"],
-                "se": areas["se"],
-                "mse": areas["se"] ** 2,
-                "ci_low": areas["estimate"] - Z95 * areas["se"],
-                "ci_high": areas["estimate"] + Z95 * areas["se"],
-            }
-        )
-        rows = rows[rows["n"] > 0]
-        rows["cv"] = _cv(rows["estimate"].to_numpy(float), rows["mse"].to_numpy(float))
-        rows["suppressed"] = rows["n"] < min_n
-        rows["suppression_reason"] = np.where(rows["suppressed"], f"n < {int(min_n)}", None)
-        out.append(rows)
-        if not bool(cfg["use_at_buurt"]):
-            continue
-        names = [c for c in str(cfg["covariates"] or "").split("|") if c]
-        keep = ["buurt_code", *names] + (["inhabitants"] if "inhabitants" not in names else [])
-        cov = covariates[covariates["wave"] == wave][keep]
-        model = areas.merge(cov, on="buurt_code", how="inner")
-        model = model[model[names].notna().all(axis=1)].reset_index(drop=True)
-        if len(model) <= len(names) + 2:
-            continue
-        x = np.column_stack([np.ones(len(model)), model[names].to_numpy(float)])
-        share = cfg["kind"] == "survey_share"
-        has = (model["n"] > 0) & model["estimate"].notna()
-        try:
-            if share:
-                res = fit_shares(
-                    model["estimate"].where(has).to_numpy(float, na_value=np.nan),
-                    model["n"].where(has, 0).to_numpy(float),
-                    model["deff"].fillna(1.0).to_numpy(float),
-                    x,
-                    method=cfg["method"],
+    parts: list[dict[str, object]] = []
+    for wave, in_wave in direct.groupby("wave", sort=True):
+        base = buurten[buurten["wave"] == wave].drop_duplicates("buurt_code")
+        codes = base["buurt_code"].to_numpy()
+        gemeente = base["gemeente_code"].to_numpy()
+        area = base["area_code"].to_numpy()
+        index = pd.Index(codes)
+        cov_w = covariates[covariates["wave"] == wave].drop_duplicates("buurt_code")
+        cov_w = cov_w.set_index("buurt_code").reindex(index)
+        inhabitants = (cov_w["inhabitants"].to_numpy(float) if "inhabitants" in cov_w
+                       else np.zeros(len(codes)))
+        wijk_w = None if wijk is None else wijk[wijk["wave"] == wave]
+        for code, part in in_wave.groupby("indicator_code", sort=True):
+            if code not in settings.index:
+                continue
+            cfg = settings.loc[code]
+            pos = index.get_indexer(part["buurt_code"])
+            part = part[pos >= 0]
+            pos = pos[pos >= 0]
+            n = np.zeros(len(codes), dtype=np.int64)
+            y = np.full(len(codes), np.nan)
+            se = np.full(len(codes), np.nan)
+            deff = np.ones(len(codes))
+            n[pos] = part["n"].to_numpy(np.int64)
+            y[pos] = part["estimate"].to_numpy(float)
+            se[pos] = part["se"].to_numpy(float)
+            if "deff" in part:
+                deff[pos] = part["deff"].fillna(1.0).to_numpy(float)
+            min_n = float(cfg["min_n"]) if pd.notna(cfg["min_n"]) else 0.0
+            d = n > 0
+            mse_d = se[d] ** 2
+            supp_d = n[d] < min_n
+            parts.append({
+                "gemeente_code": gemeente[d], "wave": wave, "indicator_code": code,
+                "buurt_code": codes[d], "area_code": area[d], "estimation_method": "direct",
+                "n": n[d], "estimate": y[d], "se": se[d], "mse": mse_d,
+                "cv": _cv(y[d], mse_d), "ci_low": y[d] - Z95 * se[d],
+                "ci_high": y[d] + Z95 * se[d], "suppressed": supp_d,
+                "suppression_reason": np.where(supp_d, f"n < {int(min_n)}", None),
+            })
+            if not bool(cfg["use_at_buurt"]):
+                continue
+            fh = _fay_herriot(cfg, cov_w, n, y, se, deff)
+            if fh is None:
+                continue
+            keep, row = fh
+            row.update({
+                "gemeente_code": gemeente[keep], "wave": wave, "indicator_code": code,
+                "buurt_code": codes[keep], "area_code": area[keep],
+                "estimation_method": "fay_herriot", "n": n[keep],
+            })
+            if wijk_w is not None:
+                row["wijk_benchmark_z"] = _benchmark(
+                    area[keep], row["estimate"], inhabitants[keep],
+                    wijk_w[wijk_w["indicator_code"] == code],
                 )
-                fit, est, mse, lo, hi = res.fit, res.estimate, res.mse, res.ci_low, res.ci_high
-            else:
-                ok = has & (model["n"] >= 2) & (model["se"] > 0)
-                fit = fit_fay_herriot(
-                    model["estimate"].where(ok).to_numpy(float, na_value=np.nan),
-                    (model["se"] ** 2).where(ok).to_numpy(float, na_value=np.nan),
-                    x,
-                    method=cfg["method"],
-                )
-                est, mse = fit.estimate, fit.mse
-                lo, hi = est - Z95 * np.sqrt(mse), est + Z95 * np.sqrt(mse)
-        except ValueError:
-            # Too few buurten with respondents, or collinear covariates, in this wave: no
-            # model-based figures for it (the direct rows stand).
-            continue
-        cv = _cv(est, mse)
-        max_cv = float(cfg["max_cv"])
-        suppressed = ~(cv <= max_cv)
-        fh = pd.DataFrame(
-            {
-                "gemeente_code": model["gemeente_code"],
-                "wave": wave,
-                "indicator_code": code,
-                "buurt_code": model["buurt_code"],
-                "area_code": model["area_code"],
-                "estimation_method": "fay_herriot",
-                "prediction": np.where(fit.sampled, "eblup", "synthetic"),
-                "n": model["n"],
-                "estimate": est,
-                "se": np.sqrt(np.maximum(mse, 0)),
-                "mse": mse,
-                "cv": cv,
-                "ci_low": lo,
-                "ci_high": hi,
-                "gamma": fit.gamma,
-                "suppressed": suppressed,
-                "suppression_reason": np.where(suppressed, f"cv > {max_cv:g}", None),
-                "max_cv": max_cv,
-                "fit_method": fit.method,
-                "model_scale": "arcsine" if share else "identity",
-                "sigma_u": fit.sigma_u,
-                "converged": fit.converged,
-                "iterations": fit.iterations,
-                "n_areas_fitted": fit.n_areas,
-                "covariates": "|".join(names),
-                "beta": json.dumps(dict(zip(["intercept", *names], map(float, fit.beta),
-                                            strict=True))),
-                "beta_se": json.dumps(dict(zip(["intercept", *names], map(float, fit.beta_se),
-                                               strict=True))),
-                "loglik": fit.loglik,
-            }
-        )
-        if wijk is not None:
-            fh = fh.merge(_benchmark(fh, model, wijk[(wijk["wave"] == wave)
-                                                     & (wijk["indicator_code"] == code)]),
-                          on="area_code", how="left")
-        out.append(fh)
-    if not out:
+            parts.append(row)
+    if not parts:
         return pd.DataFrame(columns=list(OUTPUT_COLUMNS))
-    return pd.concat(out, ignore_index=True).reindex(columns=list(OUTPUT_COLUMNS))
+    frames = [pd.DataFrame(p) for p in parts]
+    return pd.concat(frames, ignore_index=True).reindex(columns=list(OUTPUT_COLUMNS))
 
 
-def _benchmark(fh: pd.DataFrame, model: pd.DataFrame, wijk: pd.DataFrame) -> pd.DataFrame:
-    """Per compass area: (inhabitant-weighted mean of its buurten's model-based figures minus the
-    area's direct figure) / the direct figure's SE. Not used to rescale (docs/STATISTICS.md)."""
-    frame = pd.DataFrame(
-        {"area_code": fh["area_code"], "estimate": fh["estimate"],
-         "pop": model["inhabitants"].fillna(0).to_numpy(float)}
-    )
-    frame["wx"] = frame["estimate"] * frame["pop"]
-    agg = frame.groupby("area_code")[["wx", "pop"]].sum()
-    agg = agg[agg["pop"] > 0]
-    agg["weighted"] = agg["wx"] / agg["pop"]
-    agg = agg.join(wijk.set_index("area_code")[["estimate", "se"]], how="inner")
+def _fay_herriot(cfg, cov_w: pd.DataFrame, n, y, se, deff):
+    """The Fay-Herriot columns of one wave x indicator, over the buurten with every covariate;
+    None when the model cannot be fitted (too few buurten with respondents, collinearity)."""
+    names = [c for c in str(cfg["covariates"] or "").split("|") if c]
+    missing = [c for c in names if c not in cov_w.columns]
+    if missing:
+        raise ValueError(f"indicator_small_area: unknown covariate(s) {', '.join(missing)} for "
+                         f"{cfg.name}; known: {', '.join(c for c in cov_w.columns if c != 'wave')}")
+    xs = cov_w[names].to_numpy(float) if names else np.empty((len(n), 0))
+    keep = np.isfinite(xs).all(axis=1)
+    if keep.sum() <= len(names) + 2:
+        return None
+    x = np.column_stack([np.ones(int(keep.sum())), xs[keep]])
+    nk, yk, sek = n[keep], y[keep], se[keep]
+    has = (nk > 0) & np.isfinite(yk)
+    share = cfg["kind"] == "survey_share"
+    try:
+        if share:
+            res = fit_shares(np.where(has, yk, np.nan), np.where(has, nk, 0), deff[keep], x,
+                             method=cfg["method"])
+            fit, est, mse, lo, hi = res.fit, res.estimate, res.mse, res.ci_low, res.ci_high
+        else:
+            ok = has & (nk >= 2) & (sek > 0)
+            fit = fit_fay_herriot(np.where(ok, yk, np.nan), np.where(ok, sek**2, np.nan), x,
+                                  method=cfg["method"])
+            est, mse = fit.estimate, fit.mse
+            lo, hi = est - Z95 * np.sqrt(mse), est + Z95 * np.sqrt(mse)
+    except ValueError:
+        # Too few buurten with respondents, or collinear covariates, in this wave: no
+        # model-based figures for it (the direct rows stand).
+        return None
+    cv = _cv(est, mse)
+    max_cv = float(cfg["max_cv"])
+    suppressed = ~(cv <= max_cv)
+    labels = ["intercept", *names]
+    return keep, {
+        "prediction": np.where(fit.sampled, "eblup", "synthetic"),
+        "estimate": est, "se": np.sqrt(np.maximum(mse, 0)), "mse": mse, "cv": cv,
+        "ci_low": lo, "ci_high": hi, "gamma": fit.gamma, "suppressed": suppressed,
+        "suppression_reason": np.where(suppressed, f"cv > {max_cv:g}", None),
+        "max_cv": max_cv, "fit_method": fit.method,
+        "model_scale": "arcsine" if share else "identity", "sigma_u": fit.sigma_u,
+        "converged": fit.converged, "iterations": fit.iterations,
+        "n_areas_fitted": fit.n_areas, "covariates": "|".join(names),
+        "beta": json.dumps(dict(zip(labels, map(float, fit.beta), strict=True))),
+        "beta_se": json.dumps(dict(zip(labels, map(float, fit.beta_se), strict=True))),
+        "loglik": fit.loglik,
+    }
+
+
+def _benchmark(area: np.ndarray, estimate: np.ndarray, inhabitants: np.ndarray,
+               wijk: pd.DataFrame) -> np.ndarray:
+    """Per buurt, for its compass area: (inhabitant-weighted mean of the area's model-based buurt
+    figures - the area's direct figure) / the direct figure's SE. Not used to rescale
+    (docs/STATISTICS.md section 9)."""
+    codes, inv = np.unique(area.astype(str), return_inverse=True)
+    pop = np.nan_to_num(inhabitants, nan=0.0)
+    wsum = np.bincount(inv, weights=pop, minlength=len(codes))
+    wx = np.bincount(inv, weights=pop * np.nan_to_num(estimate), minlength=len(codes))
+    direct = wijk.drop_duplicates("area_code").set_index("area_code").reindex(codes)
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(agg["se"] > 0, (agg["weighted"] - agg["estimate"]) / agg["se"], np.nan)
-    return pd.DataFrame({"area_code": agg.index, "wijk_benchmark_z": z})
+        mean = np.where(wsum > 0, wx / wsum, np.nan)
+        se = direct["se"].to_numpy(float)
+        z = np.where(se > 0, (mean - direct["estimate"].to_numpy(float)) / se, np.nan)
+    return z[inv]
