@@ -141,3 +141,23 @@ def test_fay_herriot_needs_covariates(survey, tmp_path, capsys):
     assert "--covariates is for --model fay-herriot" in capsys.readouterr().err
     assert main([*args, "--model", "fay-herriot", "--covariates", str(tmp_path / "no.csv")]) == 2
     assert "covariates file not found" in capsys.readouterr().err
+
+
+def test_with_population_and_parquet(survey, tmp_path):
+    resp, cov, mean, _ = survey
+    frame = pd.read_csv(resp, dtype={"buurt": str})
+    parquet = tmp_path / "resp.parquet"
+    frame.to_parquet(parquet)
+    pop = tmp_path / "pop.csv"
+    counts = frame.groupby("buurt").size()
+    pd.DataFrame({"area": counts.index, "population": counts.to_numpy() * 20}).to_csv(pop, index=False)
+    code, res = run(parquet, cov, tmp_path, "--population", str(pop), "--method", "fh")
+    assert code == 0
+    direct_out = tmp_path / "direct.csv"
+    assert main([str(parquet), "--value", "score", "--weight", "w", "--area", "buurt",
+                 "--population", str(pop), "--out", str(direct_out)]) == 0
+    direct = pd.read_csv(direct_out, dtype={"area": str}).set_index("area")
+    head = res[res["n"] > 0].set_index("area")
+    # fpc: the direct SEs are the stratified ones, smaller than without --population.
+    np.testing.assert_allclose(head["direct_se"], direct.loc[head.index, "se"], rtol=1e-12)
+    assert res["estimate"].notna().all() and (res["mse"] > 0).all()
