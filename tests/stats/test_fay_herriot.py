@@ -146,7 +146,14 @@ def test_shares_published_within_unit_interval():
     assert np.all((res.estimate >= 0) & (res.estimate <= 1))
     assert np.all((res.ci_low >= 0) & (res.ci_high <= 1))
     assert np.all(res.ci_low <= res.estimate) and np.all(res.estimate <= res.ci_high)
-    assert np.all(res.mse >= 0) and np.all(np.isfinite(res.estimate))
+    assert np.all(res.mse > 0) and np.all(np.isfinite(res.estimate))
+    # Away from 0 and 1 the MSE is the delta method's; it stays positive where it gives 0.
+    delta = 4 * res.estimate * (1 - res.estimate) * res.fit.mse
+    inner = (res.ci_low > 0) & (res.ci_high < 1)
+    np.testing.assert_allclose(res.mse[inner], delta[inner], rtol=0.25)
+    zero = fit_shares(np.r_[0.0, share[1:]], np.r_[400, n[1:]], np.full(m, 1.3),
+                      np.column_stack([x, np.r_[-50.0, np.zeros(m - 1)]]))
+    assert zero.estimate[0] == 0 and zero.mse[0] > 0 and zero.ci_high[0] > 0
     assert not res.fit.sampled[n == 0].any()
 
 

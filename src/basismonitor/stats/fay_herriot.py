@@ -255,9 +255,11 @@ class ShareFit:
     """Fay-Herriot fit of shares on the arcsine-square-root scale, published on the share scale.
 
     ``estimate`` = ``sin^2(theta)`` with ``theta`` the EBLUP (or synthetic prediction) on the
-    transformed scale, clipped to ``[0, pi/2]`` so the share lies in ``[0, 1]``; ``mse`` the delta
-    method ``4 p (1 - p) mse_theta``; ``ci_low``/``ci_high`` the back-transformed 95% interval
-    ``theta +- 1.96 sqrt(mse_theta)`` (clipped), which stays inside ``[0, 1]`` and is not symmetric.
+    transformed scale, clipped to ``[0, pi/2]`` so the share lies in ``[0, 1]``;
+    ``ci_low``/``ci_high`` the back-transformed 95% interval ``theta +- 1.96 sqrt(mse_theta)``
+    (clipped), which stays inside ``[0, 1]`` and is not symmetric; ``mse`` its squared half-width
+    over 1.96^2: the delta method ``4 p (1 - p) mse_theta`` away from 0 and 1, and still positive
+    at a share of 0 or 1 (where the delta method gives 0).
     """
 
     fit: FHFit
@@ -300,5 +302,8 @@ def fit_shares(
     se_t = np.sqrt(np.maximum(fit.mse, 0.0))
     lo = np.sin(np.clip(theta - Z95 * se_t, 0.0, np.pi / 2)) ** 2
     hi = np.sin(np.clip(theta + Z95 * se_t, 0.0, np.pi / 2)) ** 2
-    mse = 4.0 * est * (1.0 - est) * fit.mse
+    # MSE on the share scale: the squared half-width of the back-transformed interval over z^2.
+    # Away from 0 and 1 this is the delta method 4 p (1 - p) mse_theta; at a share of 0 or 1,
+    # where the delta method gives 0, it stays positive.
+    mse = ((hi - lo) / (2.0 * Z95)) ** 2
     return ShareFit(fit=fit, estimate=est, mse=mse, ci_low=lo, ci_high=hi)
