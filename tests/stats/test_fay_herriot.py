@@ -174,3 +174,31 @@ def test_bad_input_is_refused():
         fit_fay_herriot(y, psi, bad)
     with pytest.raises(ValueError, match=r"shares must lie in \[0, 1\]"):
         fit_shares(np.array([0.1, 1.2, 0.3, 0.2, 0.1]), np.full(5, 10), np.ones(5), x)
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("method", ["reml", "ml", "fh"])
+def test_direct_solution_where_fisher_scoring_stops_early(milk, method):
+    # With too few Fisher-scoring steps the fit solves the equation directly instead (bounded
+    # maximisation of the likelihood, or the moment equation's root) and lands on sae's optimum.
+    x, y, psi = design(milk), milk["yi"].to_numpy(), (milk["SD"] ** 2).to_numpy()
+    scored = fit_fay_herriot(y, psi, x, method=method)
+    direct = fit_fay_herriot(y, psi, x, method=method, max_iter=1)
+    assert scored.algorithm == "fisher_scoring"
+    assert direct.algorithm == ("moment_root" if method == "fh" else "bounded_maximisation")
+    assert direct.converged
+    assert direct.sigma2_u == pytest.approx(scored.sigma2_u, rel=2e-3)
+    np.testing.assert_allclose(direct.estimate, scored.estimate, atol=1e-4)
+
+
+def test_no_area_variation_gives_sigma_u_zero():
+    # Direct estimates exactly on the regression line: no between-area variance, sigma_u = 0
+    # (at the boundary, where Fisher scoring's relative-change rule cannot settle).
+    x = np.column_stack([np.ones(30), np.linspace(0, 1, 30)])
+    y = x @ np.array([1.0, 2.0])
+    psi = np.full(30, 0.04)
+    for method in ("reml", "ml", "fh"):
+        fit = fit_fay_herriot(y, psi, x, method=method)
+        assert fit.sigma2_u == pytest.approx(0.0, abs=1e-8)
+        assert fit.converged
+        np.testing.assert_allclose(fit.estimate, y, atol=1e-6)

@@ -62,6 +62,7 @@ def test_rows(inputs):
     assert (share["estimate"].between(0, 1)).all()
     assert (share["model_scale"] == "arcsine").all()
     assert (fh["mse"] > 0).all() and (fh["sigma_u"] >= 0).all() and fh["converged"].all()
+    assert fh["fit_algorithm"].isin(["fisher_scoring", "bounded_maximisation"]).all()
     # No respondents: synthetic, no direct row.
     assert set(fh.loc[fh["n"] == 0, "prediction"]) == {"synthetic"}
     assert not dr["buurt_code"].isin(["BU000", "BU001", "BU002"]).any()

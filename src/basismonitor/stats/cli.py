@@ -267,7 +267,8 @@ def _fay_herriot(
     print(
         f"fay-herriot ({fit.method}, {scale} scale): {fit.n_areas} areas fitted, "
         f"{int((~fit.sampled).sum())} synthetic; sigma_u {fit.sigma_u:.6g}; "
-        f"{'converged' if fit.converged else 'NOT converged'} in {fit.iterations} iterations; "
+        f"{'converged' if fit.converged else 'NOT converged'} in {fit.iterations} iterations"
+        f"{'' if fit.algorithm == 'fisher_scoring' else ' (then ' + fit.algorithm + ')'}; "
         f"beta: {summary}",
         file=sys.stderr,
     )

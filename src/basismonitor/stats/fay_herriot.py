@@ -73,7 +73,13 @@ class FHFit:
     sampled: np.ndarray
     loglik: float
     n_areas: int  # areas used in the fit (sampled)
-    diagnostics: dict[str, float] = field(default_factory=dict)
+    diagnostics: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def algorithm(self) -> str:
+        """fisher_scoring (as sae), or bounded_maximisation / moment_root where Fisher scoring
+        did not converge (see :func:`fit_fay_herriot`)."""
+        return str(self.diagnostics.get("algorithm", "fisher_scoring"))
 
     @property
     def sigma_u(self) -> float:
@@ -131,6 +137,38 @@ def _loglik(method: str, a: float, y: np.ndarray, x: np.ndarray, psi: np.ndarray
     return float(ll)
 
 
+def _moment_equation(a: float, y: np.ndarray, x: np.ndarray, psi: np.ndarray) -> float:
+    """Fay-Herriot's moment equation: sum (y - X beta(a))^2 / (a + psi) - (m - p)."""
+    vi = 1.0 / (a + psi)
+    xtvi = (x * vi[:, None]).T
+    beta = np.linalg.solve(xtvi @ x, xtvi @ y)
+    res = y - x @ beta
+    return float(np.sum(vi * res**2) - (x.shape[0] - x.shape[1]))
+
+
+def _solve_directly(method: str, y: np.ndarray, x: np.ndarray, psi: np.ndarray) -> tuple[float, bool]:
+    """sigma_u^2 >= 0 without Fisher scoring: the root of the moment equation (fh) or the
+    maximiser of the (restricted) log-likelihood (ml, reml) on [0, upper]."""
+    from scipy.optimize import brentq, minimize_scalar
+
+    upper = max(float(np.var(y)) * 10.0, float(np.max(psi)) * 10.0, 1e-12)
+    if method == "fh":
+        if _moment_equation(0.0, y, x, psi) <= 0:
+            return 0.0, True
+        while _moment_equation(upper, y, x, psi) > 0:
+            upper *= 10.0
+        root = brentq(_moment_equation, 0.0, upper, args=(y, x, psi), xtol=1e-14, rtol=1e-12)
+        return float(root), True
+    res = minimize_scalar(
+        lambda a: -_loglik(method, a, y, x, psi), bounds=(0.0, upper), method="bounded",
+        options={"xatol": 1e-12 * upper},
+    )
+    a = float(res.x)
+    if _loglik(method, 0.0, y, x, psi) >= _loglik(method, a, y, x, psi):
+        a = 0.0
+    return a, bool(res.success)
+
+
 def fit_fay_herriot(
     direct: np.ndarray | pd.Series,
     vardir: np.ndarray | pd.Series,
@@ -176,14 +214,25 @@ def fit_fay_herriot(
     a_k = float(np.median(psi))
     k = 0
     diff = precision + 1.0
-    while diff > precision and k < max_iter:
-        k += 1
-        s, f = _score_step(method, a_k, y, xs, psi)
-        a_next = a_k + s / f
-        diff = abs((a_next - a_k) / a_k) if a_k != 0 else abs(a_next - a_k)
-        a_k = a_next
+    with np.errstate(all="ignore"):  # a step below -min(psi) makes V singular: caught below
+        while diff > precision and k < max_iter:
+            k += 1
+            s, f = _score_step(method, a_k, y, xs, psi)
+            a_next = a_k + s / f
+            diff = abs((a_next - a_k) / a_k) if a_k != 0 else abs(a_next - a_k)
+            a_k = a_next
+            if not np.isfinite(a_k):
+                break
     converged = bool(diff <= precision) and bool(np.isfinite(a_k))
     a = max(a_k, 0.0)
+    algorithm = "fisher_scoring"
+    if not converged:
+        # sae stops here with a warning. Fisher scoring can oscillate when sigma_u^2 is near 0
+        # (every step overshoots 0); the estimate it stopped at is no optimum. Solve the same
+        # equation directly instead: maximise the (restricted) likelihood over sigma_u^2 >= 0,
+        # or find the root of FH's moment equation, and record that this was done.
+        a, converged = _solve_directly(method, y, xs, psi)
+        algorithm = "bounded_maximisation" if method != "fh" else "moment_root"
 
     vi = 1.0 / (a + psi)
     xtvi = (xs * vi[:, None]).T
@@ -221,6 +270,7 @@ def fit_fay_herriot(
     ll = _loglik(method, a, y, xs, psi)
     res_std = (y - synthetic[sampled]) / np.sqrt(a + psi)
     diagnostics = {
+        "algorithm": algorithm,
         "loglik": ll,
         "aic": -2 * ll + 2 * (p + 1),
         "bic": -2 * ll + np.log(m) * (p + 1),

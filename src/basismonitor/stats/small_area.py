@@ -52,6 +52,7 @@ OUTPUT_COLUMNS = {
     "beta_se": "varchar",
     "loglik": "double",
     "wijk_benchmark_z": "double",
+    "fit_algorithm": "varchar",
 }
 
 
@@ -186,6 +187,7 @@ def _fay_herriot(cfg, cov_w: pd.DataFrame, n, y, se, deff):
         "max_cv": max_cv, "fit_method": fit.method,
         "model_scale": "arcsine" if share else "identity", "sigma_u": fit.sigma_u,
         "converged": fit.converged, "iterations": fit.iterations,
+        "fit_algorithm": fit.algorithm,
         "n_areas_fitted": fit.n_areas, "covariates": "|".join(names),
         "beta": json.dumps(dict(zip(labels, map(float, fit.beta), strict=True))),
         "beta_se": json.dumps(dict(zip(labels, map(float, fit.beta_se), strict=True))),
