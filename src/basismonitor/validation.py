@@ -271,6 +271,20 @@ CHECKS: dict[str, str] = {
     "one_current_period": "count(*) filter (where t.is_current_period) over () = 1",
     "current_period_is_edition": "not t.is_current_period or t.period = $edition",
     "one_base_period": "count(*) filter (where t.is_base_period) over () <= 1",
+    # small-area estimates (issue 21): model-based buurt figures
+    "sae_model_figure_has_mse": "t.estimation_method <> 'fay_herriot' "
+                                "or (t.mse is not null and t.mse >= 0 and not isnan(t.mse))",
+    "sae_cv_under_threshold_or_suppressed": "t.estimation_method <> 'fay_herriot' or t.suppressed "
+                                            "or t.cv <= t.max_cv",
+    "sae_share_within_unit": "t.model_scale is distinct from 'arcsine' or (t.estimate between 0 "
+                             "and 1 and t.ci_low >= 0 and t.ci_high <= 1)",
+    "sae_sigma_u_not_negative": "t.estimation_method <> 'fay_herriot' or t.sigma_u >= 0",
+    "sae_convergence_recorded": "t.estimation_method <> 'fay_herriot' "
+                                "or (t.converged is not null and t.iterations >= 1)",
+    "sae_converged": "t.estimation_method <> 'fay_herriot' or t.converged",
+    "sae_ci_holds_estimate": "t.ci_low is null or t.ci_high is null or t.estimate is null "
+                             "or (t.ci_low <= t.estimate + 1e-9 and t.estimate <= t.ci_high + 1e-9)",
+    "sae_suppressed_has_reason": "not t.suppressed or t.suppression_reason is not null",
     # survey weighting
     "weights_sum_to_population": "abs(t.weight_sum - t.population) <= 1e-6 * greatest(t.population, 1)",
     "weighting_converged": "t.converged",

@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
-from .estimates import _NUMERIC_PREFIXES, survey_estimates
+from .estimates import _NUMERIC_PREFIXES, Z95, survey_estimates
+from .fay_herriot import METHODS, fit_fay_herriot, fit_shares
 
 __all__ = ["main", "register", "run"]
 
@@ -39,6 +41,16 @@ Interval (--ci):
 Rows with a missing value (an empty field or NA) are left out of that estimate (they stay in
 the design: R's na.rm=TRUE).  FILE is CSV or Parquet, one row per respondent.  Output columns:
 area,n,estimate,se,ci_low,ci_high (n = respondents with a value); CSV with --out, else a table.
+
+Small-area estimation (--model fay-herriot --covariates FILE [--method reml|ml|fh]):
+  the area-level Fay-Herriot model on the direct estimates above and the covariates file (CSV:
+  a column area and one numeric column per covariate; an intercept is added), fitted as R's
+  sae::eblupFH, MSE as sae::mseFH (Prasad-Rao).  Every area of the covariates file gets a row:
+  the EBLUP where it has respondents, the synthetic prediction x'beta where it has none (n 0, no
+  direct figure).  A 0/1 value is modelled on the arcsine-square-root scale with design variance
+  deff/(4n) (Kish's deff from the weights) and published as a share within [0, 1] (--scale).
+  Output columns: area,n,direct,direct_se,estimate,mse,method,ci_low,ci_high,cv (method: eblup or
+  synthetic); the fit (sigma_u, beta and SEs, iterations) is printed to stderr.
 """
 
 
@@ -70,6 +82,32 @@ def _add_arguments(parser: argparse.ArgumentParser) -> None:
         default="fail",
         help="with --population, an area with a single respondent: fail (as R) or let it "
         "contribute no variance (certainty)",
+    )
+    parser.add_argument(
+        "--model",
+        choices=("direct", "fay-herriot"),
+        default="direct",
+        help="direct (design-based, the default) or fay-herriot (small-area EBLUP; needs "
+        "--covariates)",
+    )
+    parser.add_argument(
+        "--covariates",
+        metavar="FILE",
+        help="with --model fay-herriot: CSV with a column area and one numeric column per covariate",
+    )
+    parser.add_argument(
+        "--method",
+        choices=METHODS,
+        default="reml",
+        help="with --model fay-herriot: fit sigma_u^2 by REML (default), ML or Fay-Herriot's "
+        "moment method (fh)",
+    )
+    parser.add_argument(
+        "--scale",
+        choices=("auto", "identity", "arcsine"),
+        default="auto",
+        help="with --model fay-herriot: model scale; auto = arcsine (shares) for a 0/1 value, "
+        "else identity",
     )
 
 
@@ -111,11 +149,156 @@ def _estimate(args: argparse.Namespace) -> pd.DataFrame:
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"{path}: file not found")
+    if getattr(args, "model", "direct") == "fay-herriot":
+        if not args.covariates:
+            raise UsageError("--model fay-herriot needs --covariates FILE")
+        cov_path = Path(args.covariates)
+        if not cov_path.is_file():
+            raise UsageError(f"{cov_path}: covariates file not found")
+        covariates = _read_covariates(cov_path)
+    elif getattr(args, "covariates", None):
+        raise UsageError("--covariates is for --model fay-herriot (the direct model uses none)")
     con = duckdb.connect()
     try:
-        return _estimate_with(con, path, args)
+        direct = _estimate_with(con, path, args)
+        if getattr(args, "model", "direct") != "fay-herriot":
+            return direct
+        return _fay_herriot(con, path, args, direct, covariates, cov_path)
     finally:
         con.close()
+
+
+def _read_covariates(path: Path) -> pd.DataFrame:
+    """The covariates file: column ``area`` (text) and numeric covariate columns, every cell
+    filled, one row per area."""
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read as CSV: {exc}") from exc
+    if "area" not in frame.columns:
+        raise UsageError(
+            f"{path}: column 'area' not found; expected area and one column per covariate "
+            f"(got {', '.join(map(str, frame.columns))})"
+        )
+    if frame.empty:
+        raise UsageError(f"{path}: no rows")
+    blank = frame["area"].str.strip() == ""
+    if blank.any():
+        raise UsageError(f"{path}: column 'area' is empty on row {int(blank.idxmax()) + 2}")
+    dup = frame["area"][frame["area"].duplicated()]
+    if len(dup):
+        raise UsageError(f"{path}: column 'area' has duplicates: {', '.join(dup.head(5))}")
+    out = pd.DataFrame({"area": frame["area"]})
+    for col in frame.columns:
+        if col == "area":
+            continue
+        values = pd.to_numeric(frame[col].str.strip(), errors="coerce")
+        bad = values.isna() | ~np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise UsageError(
+                f"{path}: column {col!r} row {row + 2} (area {frame['area'].iloc[row]}): "
+                f"{frame[col].iloc[row]!r} is not a number (every covariate must be filled)"
+            )
+        out[col] = values.astype(float)
+    return out
+
+
+def _fay_herriot(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    args: argparse.Namespace,
+    direct: pd.DataFrame,
+    covariates: pd.DataFrame,
+    cov_path: Path,
+) -> pd.DataFrame:
+    q_area, q_w, q_v = _quote(args.area), _quote(args.weight), _quote(args.value)
+    design = con.execute(
+        f"""
+        SELECT CAST({q_area} AS VARCHAR) AS area,
+               count(*) * sum({q_w} * {q_w}) / nullif(sum({q_w}) * sum({q_w}), 0) AS deff,
+               bool_and({q_v} IN (0, 1)) AS binary
+        FROM respondents WHERE {q_v} IS NOT NULL AND NOT isnan({q_v}::DOUBLE)
+          AND {q_area} IS NOT NULL
+        GROUP BY 1
+        """
+    ).df()
+    binary = bool(design["binary"].all()) if len(design) else False
+    scale = args.scale if args.scale != "auto" else ("arcsine" if binary else "identity")
+    if scale == "arcsine" and not binary:
+        raise UsageError(f"{path}: column {args.value!r} (--value) is not 0/1; --scale arcsine "
+                         "models shares only")
+    areas = direct[direct["domain"] != "TOTAL"][["domain", "n", "estimate", "se"]]
+    areas = areas.assign(domain=areas["domain"].astype(str))
+    missing = sorted(set(areas["domain"]) - set(covariates["area"]))
+    if missing:
+        raise UsageError(
+            f"{cov_path}: no covariate row for {len(missing)} area(s) of column {args.area!r} in "
+            f"{path}: {', '.join(missing[:10])}"
+        )
+    table = covariates[["area"]].merge(
+        areas.rename(columns={"domain": "area", "estimate": "direct", "se": "direct_se"}),
+        on="area",
+        how="left",
+    ).merge(design[["area", "deff"]], on="area", how="left")
+    table["n"] = table["n"].fillna(0).astype(int)
+    has_direct = (table["n"] > 0) & table["direct"].notna()
+    x = np.column_stack(
+        [np.ones(len(covariates))] + [covariates[c].to_numpy() for c in covariates.columns[1:]]
+    )
+    try:
+        if scale == "arcsine":
+            res = fit_shares(
+                table["direct"].where(has_direct).to_numpy(dtype=float, na_value=np.nan),
+                table["n"].where(has_direct, 0).to_numpy(dtype=float),
+                table["deff"].fillna(1.0).to_numpy(dtype=float),
+                x,
+                method=args.method,
+            )
+            fit, estimate, mse, lo, hi = res.fit, res.estimate, res.mse, res.ci_low, res.ci_high
+        else:
+            # An area whose design variance is 0 or undefined (one respondent, all values
+            # equal) cannot enter the fit as a direct estimate: it gets the synthetic prediction.
+            usable = has_direct & (table["direct_se"] > 0)
+            fit = fit_fay_herriot(
+                table["direct"].where(usable).to_numpy(dtype=float, na_value=np.nan),
+                (table["direct_se"] ** 2).where(usable).to_numpy(dtype=float, na_value=np.nan),
+                x,
+                method=args.method,
+            )
+            estimate, mse = fit.estimate, fit.mse
+            half = Z95 * np.sqrt(np.maximum(mse, 0))
+            lo, hi = estimate - half, estimate + half
+    except ValueError as exc:
+        raise UsageError(f"{cov_path}: cannot fit the Fay-Herriot model: {exc}") from exc
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cv = np.where(estimate != 0, np.sqrt(np.maximum(mse, 0)) / np.abs(estimate), np.nan)
+    names = ["intercept", *covariates.columns[1:]]
+    summary = ", ".join(
+        f"{n} {b:.6g} (se {s:.3g})" for n, b, s in zip(names, fit.beta, fit.beta_se, strict=True)
+    )
+    print(
+        f"fay-herriot ({fit.method}, {scale} scale): {fit.n_areas} areas fitted, "
+        f"{int((~fit.sampled).sum())} synthetic; sigma_u {fit.sigma_u:.6g}; "
+        f"{'converged' if fit.converged else 'NOT converged'} in {fit.iterations} iterations"
+        f"{'' if fit.algorithm == 'fisher_scoring' else ' (then ' + fit.algorithm + ')'}; "
+        f"beta: {summary}",
+        file=sys.stderr,
+    )
+    return pd.DataFrame(
+        {
+            "area": table["area"],
+            "n": table["n"],
+            "direct": table["direct"].where(has_direct),
+            "direct_se": table["direct_se"].where(has_direct),
+            "estimate": estimate,
+            "mse": mse,
+            "method": np.where(fit.sampled, "eblup", "synthetic"),
+            "ci_low": lo,
+            "ci_high": hi,
+            "cv": cv,
+        }
+    )
 
 
 def _estimate_with(
@@ -266,9 +449,12 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, KeyError, TypeError, duckdb.Error) as exc:
         print(f"basismonitor estimate: error: {args.file}: {exc}", file=sys.stderr)
         return 2
-    table = result[["domain", "n", "estimate", "se", "ci_low", "ci_high"]].rename(
-        columns={"domain": "area"}
-    )
+    if "direct" in result.columns:  # --model fay-herriot
+        table = result
+    else:
+        table = result[["domain", "n", "estimate", "se", "ci_low", "ci_high"]].rename(
+            columns={"domain": "area"}
+        )
     if args.out:
         out = Path(args.out)
         try:

@@ -1,0 +1,123 @@
+"""Buurt figures of the survey indicators, direct and model-based (Fay-Herriot), per wave.
+
+Direct buurt estimates as int_survey_estimates computes the compass areas' (the same design:
+strata = compass areas with their fpc, weights from int_respondents_weighted; buurten are domains
+within them), then per wave x indicator one Fay-Herriot fit on the buurt covariates the
+indicator_small_area seed lists (basismonitor.stats.small_area). Rows: estimation_method direct
+(buurten with respondents) and fay_herriot (every buurt with all covariates: the EBLUP, or the
+synthetic prediction where it has no respondents), with MSE, CV, suppression and the fit.
+
+Incremental per wave like int_survey_estimates (the same fingerprint and stale-wave hooks).
+Only aggregates leave this model: no respondent key, no answer.
+"""
+
+import pandas as pd
+
+
+def model(dbt, session):
+    dbt.config(materialized="incremental", incremental_strategy="append")
+    from basismonitor.dbt_models import typed, waves_to_build
+    from basismonitor.stats.small_area import OUTPUT_COLUMNS, small_area_table
+
+    columns = {**OUTPUT_COLUMNS, "input_fingerprint": "varchar", "built_at": "timestamp"}
+    todo = waves_to_build(dbt, session)
+    if todo.empty:
+        return typed(session, pd.DataFrame(), columns)
+    waves = ", ".join(str(int(w)) for w in todo["wave"])
+    scored = dbt.ref("int_survey_responses_scored")
+    respondents = dbt.ref("stg_survey__respondents")
+    located = dbt.ref("int_respondents_located")
+    buurten = dbt.ref("int_buurten_mapped_to_compass_areas")
+    covariates = dbt.ref("int_buurt_covariates")
+    settings = dbt.ref("indicator_small_area")
+    catalogue = dbt.ref("indicators")
+    wijk = dbt.ref("int_survey_estimates")
+    for name, rel in (("_sae_respondents", respondents), ("_sae_located", located),
+                      ("_sae_buurten", buurten), ("_sae_cov", covariates),
+                      ("_sae_settings", settings), ("_sae_catalogue", catalogue),
+                      ("_sae_wijk", wijk)):
+        session.register(name, rel)
+    try:
+        direct = pd.concat(
+            [_direct(session, scored, int(w)) for w in sorted(todo["wave"])], ignore_index=True
+        )
+        universe = session.sql(
+            f"""
+            select distinct l.wave, b.gemeente_code, b.area_code, b.buurt_code
+            from (select distinct wave, edition from _sae_located where wave in ({waves})) l
+            join _sae_buurten b on b.edition = l.edition
+            """
+        ).df()
+        cov = session.sql(
+            f"""
+            select w.wave, c.* exclude (period)
+            from (select distinct wave from _sae_located where wave in ({waves})) w
+            join _sae_cov c on c.period = (
+                select max(period) from _sae_cov c2 where c2.period <= w.wave
+            )
+            """
+        ).df()
+        cfg = session.sql(
+            """
+            select s.indicator_code, i.kind, i.min_n, s.use_at_buurt, s.covariates, s.method,
+                   s.max_cv
+            from _sae_settings s join _sae_catalogue i using (indicator_code)
+            """
+        ).df()
+        wijk_rows = session.sql(
+            f"select wave, indicator_code, area_code, estimate, se from _sae_wijk "
+            f"where not is_city and wave in ({waves})"
+        ).df()
+    finally:
+        for name in ("_sae_respondents", "_sae_located", "_sae_buurten", "_sae_cov",
+                     "_sae_settings", "_sae_catalogue", "_sae_wijk"):
+            session.unregister(name)
+    table = small_area_table(direct, universe, cov, cfg, wijk_rows)
+    table = table.merge(todo, on="wave", how="inner")
+    table["built_at"] = pd.Timestamp.now("UTC").tz_localize(None)
+    return typed(session, table, columns)
+
+
+def _direct(session, scored, wave: int) -> pd.DataFrame:
+    """Direct buurt estimates of one wave (domains = buurten, strata = compass areas) with the
+    Kish design effect of each buurt's respondents with a score."""
+    from basismonitor.stats import survey_estimates
+
+    relation = scored.filter(f"wave = {wave}")
+    session.register("_sae_scored", relation)
+    try:
+        session.execute(
+            """
+            create or replace temp table _sae_buurt_scored as
+            select s.wave, s.indicator_code, s.gemeente_code, s.area_code, r.buurt_code,
+                   s.weight, s.area_population, s.y
+            from _sae_scored s
+            join _sae_respondents r using (wave, respondent_key)
+            """
+        )
+        est = survey_estimates(
+            session,
+            "_sae_buurt_scored",
+            value="y",
+            weight="weight",
+            domain="buurt_code",
+            stratum="area_code",
+            population="area_population",
+            group_by=["wave", "indicator_code"],
+            total_label="__all__",
+            lonely_psu="certainty",
+        )
+        deff = session.sql(
+            """
+            select wave, indicator_code, buurt_code,
+                   count(*) * sum(weight * weight) / (sum(weight) * sum(weight)) as deff
+            from _sae_buurt_scored where y is not null
+            group by all
+            """
+        ).df()
+        session.execute("drop table _sae_buurt_scored")
+    finally:
+        session.unregister("_sae_scored")
+    est = est[est["domain"] != "__all__"].rename(columns={"domain": "buurt_code"})
+    est = est[["wave", "indicator_code", "buurt_code", "n", "estimate", "se"]]
+    return est.merge(deff, on=["wave", "indicator_code", "buurt_code"], how="left")
