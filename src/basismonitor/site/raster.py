@@ -21,6 +21,9 @@ import resvg_py
 FONT_FAMILY = "DejaVu Sans"
 FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
 FONT_DIRS = (
+    # shipped with the package (DejaVu's licence allows it: fonts/LICENSE-DejaVu.txt), so a fresh
+    # clone draws the same PNGs without a system font
+    str(Path(__file__).with_name("fonts")),
     "/usr/share/fonts/truetype/dejavu",  # Debian/Ubuntu fonts-dejavu-core
     "/usr/share/fonts/dejavu",  # Fedora, Alpine
     "/usr/share/fonts/TTF",  # Arch
