@@ -27,7 +27,10 @@ def land(ctx: LoadContext) -> Counts:
     ok = f"regexp_full_match({t}, {lit(INTEGER)}) and try_cast({t} as bigint) >= 0"
     ctx.problems(f"""select s._row_number, {lit(label['crimes'])}, s.crimes,
         {lit(label['crimes'])} || ' ''' || {t} || ''' ' ||
-        case when regexp_full_match({t}, {lit(INTEGER)}) then 'is negative: a count cannot be'
+        case when regexp_full_match({t}, {lit(INTEGER)}) and {t} like '-%'
+             then 'is negative: a count cannot be negative'
+             when regexp_full_match({t}, {lit(INTEGER)})
+             then 'is beyond the range of a count (a 64-bit whole number)'
              else 'is not a whole number' end || '; landed as missing (invalid)', 'cell'
         from {ctx.good()} and {t} is not null and ({code}) is null and not ({ok})""")
     ctx.con.execute(f"""insert into raw.police_crimes (period, area_code, crime_type, crimes,

@@ -40,7 +40,10 @@ def land(ctx: LoadContext) -> Counts:
     n = "trim(s.population)"
     ctx.problems(f"""select s._row_number, {lit(label['population'])}, s.population,
         {lit(label['population'])} || ' ''' || {n} || ''' ' ||
-        case when regexp_full_match({n}, {lit(INTEGER)}) then 'is negative: a count cannot be'
+        case when regexp_full_match({n}, {lit(INTEGER)}) and {n} like '-%'
+             then 'is negative: a count cannot be negative'
+             when regexp_full_match({n}, {lit(INTEGER)})
+             then 'is beyond the range of a count (a 64-bit whole number)'
              when regexp_full_match({n}, '^[+-]?[0-9]+[.,][0-9]+$')
              then 'is not a whole number (decimal separator in a count)'
              else 'is not a number' end, 'row'

@@ -30,12 +30,26 @@ class StageTimes:
         return f"{parts}; total {total:.1f}s"
 
 
-def ingest(warehouse: Path, inbox: Path, *, progress: Progress = print) -> list:
+class RefreshStopped(RuntimeError):
+    """A stage refused to go on (e.g. --strict after quarantined rows); nothing was published."""
+
+
+def ingest(warehouse: Path, inbox: Path, *, progress: Progress = print,
+           strict: bool = False) -> list:
+    """Land what is new in the inbox and print the summary; with strict, quarantined rows or
+    ignored files stop the refresh (RefreshStopped) before anything is built or published."""
     from basismonitor.ingestion import ingest_inbox
+    from basismonitor.ingestion.cli import attention_lines, summary_lines
 
     if not inbox.exists():
         raise FileNotFoundError(f"inbox {inbox} does not exist: run `basismonitor demo` or deliver files")
-    return ingest_inbox(warehouse, inbox, progress=progress)
+    results = ingest_inbox(warehouse, inbox, progress=progress)
+    for line in summary_lines(results):
+        progress(line)
+    if strict and attention_lines(results):
+        raise RefreshStopped("--strict: rows were quarantined or files ignored (listed above); "
+                             "nothing was built or published")
+    return results
 
 
 def build(warehouse: Path, edition: int, *, base_period: int | None = None, progress: Progress = print,
@@ -50,6 +64,32 @@ def build(warehouse: Path, edition: int, *, base_period: int | None = None, prog
     leaves out dbt's unit tests: they test the code on fixtures, and the code is that of the
     recorded build before it, which ran them. Every successful
     build without an explicit select records what it saw, for the next changed_only build."""
+    with writing(warehouse, "build", progress):
+        return _build(warehouse, edition, base_period=base_period, progress=progress,
+                      select=select, full_refresh=full_refresh, changed_only=changed_only)
+
+
+def writing(warehouse: Path, what: str, progress: Progress = print, *, writes: bool = True):
+    """The warehouse lock for a stage (re-entrant: a refresh holds it through all stages); a
+    writing stage that takes it first then waits for DuckDB's own lock (a BI tool holding the
+    file open). Both waits are bounded (BASISMONITOR_LOCK_WAIT) and report the holder."""
+    import contextlib
+
+    from basismonitor.locks import is_held, wait_for_duckdb, warehouse_lock
+
+    @contextlib.contextmanager
+    def held():
+        outer = not is_held(warehouse)
+        with warehouse_lock(warehouse, what, progress=progress):
+            if outer and writes:
+                wait_for_duckdb(warehouse, progress=progress)
+            yield
+
+    return held()
+
+
+def _build(warehouse: Path, edition: int, *, base_period: int | None, progress: Progress,
+           select: str | None, full_refresh: bool, changed_only: bool) -> list[dict]:
     from basismonitor.build_state import plan_build, record_build
     from basismonitor.dbt import run_dbt
 
@@ -84,7 +124,8 @@ def validate(warehouse: Path, edition: int, *, docs_root: Path | None = None, pr
     from basismonitor.validation import GateFailed, validate_warehouse
 
     docs_root = docs_root or PROJECT_ROOT / "var" / "validation"
-    result = validate_warehouse(warehouse, edition, docs_root=docs_root, progress=progress)
+    with writing(warehouse, "validate", progress, writes=False):
+        result = validate_warehouse(warehouse, edition, docs_root=docs_root, progress=progress)
     for failure in result.warnings:
         progress(f"  warning: {failure}")
     if not result.passed:
@@ -100,7 +141,9 @@ def publish(warehouse: Path, exports: Path, edition: int, *, docs_dir: Path | No
             progress: Progress = print):
     from basismonitor.publish import publish_edition
 
-    published = publish_edition(warehouse, exports, edition, validation_docs=docs_dir, progress=progress)
+    with writing(warehouse, "publish", progress, writes=False):
+        published = publish_edition(warehouse, exports, edition, validation_docs=docs_dir,
+                                    progress=progress)
     latest = os.readlink(Path(exports) / "latest") if (Path(exports) / "latest").is_symlink() else "-"
     progress(f"published edition {edition} to {published.path} (exports/latest -> {latest})")
     return published
@@ -108,9 +151,18 @@ def publish(warehouse: Path, exports: Path, edition: int, *, docs_dir: Path | No
 
 def refresh(settings: Settings, *, edition: int | None = None, base_period: int | None = None,
             progress: Progress = print, full_refresh: bool = False,
-            changed_only: bool = False) -> StageTimes:
-    """All stages in this process; returns the wall time per stage. full_refresh, changed_only:
-    see build."""
+            changed_only: bool = False, strict: bool = False) -> StageTimes:
+    """All stages in this process, holding the warehouse lock from ingest through publish (a
+    second refresh waits, bounded, or refuses; it never breaks this one); returns the wall time
+    per stage. full_refresh, changed_only: see build; strict: see ingest."""
+    with writing(settings.warehouse, "refresh", progress):
+        return _refresh(settings, edition=edition, base_period=base_period, progress=progress,
+                        full_refresh=full_refresh, changed_only=changed_only, strict=strict)
+
+
+def _refresh(settings: Settings, *, edition: int | None, base_period: int | None,
+             progress: Progress, full_refresh: bool, changed_only: bool,
+             strict: bool) -> StageTimes:
     edition = edition or settings.edition
     times = StageTimes()
 
@@ -121,7 +173,7 @@ def refresh(settings: Settings, *, edition: int | None = None, base_period: int 
         times.seconds[name] = time.perf_counter() - start
         return out
 
-    timed("ingest", ingest, settings.warehouse, settings.inbox, progress=progress)
+    timed("ingest", ingest, settings.warehouse, settings.inbox, progress=progress, strict=strict)
     timed("build", build, settings.warehouse, edition, base_period=base_period, progress=progress,
           full_refresh=full_refresh, changed_only=changed_only)
     gate = timed("validate", validate, settings.warehouse, edition, progress=progress)
@@ -166,6 +218,31 @@ def _full_refresh(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _clean_errors(run):
+    """A failing stage prints one `error:` line (as `basismonitor ingest` does), not a traceback;
+    the exit status is 1 (2 for --strict)."""
+    import functools
+    import sys
+
+    @functools.wraps(run)
+    def wrapper(args) -> int:
+        from basismonitor.dbt import DbtFailed
+        from basismonitor.ingestion import IngestionError
+        from basismonitor.locks import WarehouseBusy
+        from basismonitor.validation import GateFailed
+
+        try:
+            return run(args)
+        except RefreshStopped as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except (IngestionError, GateFailed, DbtFailed, WarehouseBusy, FileNotFoundError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+
+    return wrapper
+
+
 def _run_build(args) -> int:
     s = _settings(args)
     build(s.warehouse, s.edition, base_period=args.base_period, select=args.select,
@@ -181,17 +258,22 @@ def _run_validate(args) -> int:
 
 def _run_publish(args) -> int:
     s = _settings(args)
-    gate = validate(s.warehouse, s.edition)
-    publish(s.warehouse, s.exports, s.edition, docs_dir=gate.docs_dir)
+    with writing(s.warehouse, "publish", writes=False):
+        gate = validate(s.warehouse, s.edition)
+        publish(s.warehouse, s.exports, s.edition, docs_dir=gate.docs_dir)
     return 0
 
 
 def _run_refresh(args) -> int:
     s = _settings(args)
     refresh(s, base_period=args.base_period, full_refresh=args.full_refresh,
-            changed_only=args.changed_only)
-    print(f"warehouse: {s.warehouse}  (open: duckdb {s.warehouse} -readonly)")
-    print(f"exports:   {s.exports / str(s.edition)}")
+            changed_only=args.changed_only, strict=args.strict)
+    published = s.exports / str(s.edition)
+    print(f"exports:   {published}")
+    # readers open the published copy: one that opens the warehouse holds DuckDB's lock on it,
+    # and the next refresh has to wait for it
+    print(f"open it:   duckdb {published / f'basismonitor_{s.edition}.duckdb'} -readonly")
+    print(f"warehouse: {s.warehouse}  (the pipeline's own; do not keep it open)")
     return 0
 
 
@@ -201,18 +283,21 @@ def register(subparsers) -> None:
     p.add_argument("--base-period", type=int, help="development compass base period (default in dbt_project.yml)")
     p.add_argument("--select", help="dbt node selection (default: everything)")
     _full_refresh(p)
-    p.set_defaults(func=_run_build)
+    p.set_defaults(func=_clean_errors(_run_build))
 
     p = subparsers.add_parser("validate", help="run the Great Expectations gate on the marts")
     _common(p)
-    p.set_defaults(func=_run_validate)
+    p.set_defaults(func=_clean_errors(_run_validate))
 
     p = subparsers.add_parser("publish", help="validate, then export the edition atomically to exports/<edition>/")
     _common(p, exports=True)
-    p.set_defaults(func=_run_publish)
+    p.set_defaults(func=_clean_errors(_run_publish))
 
     p = subparsers.add_parser("refresh", help="ingest -> build -> validate -> publish in this process")
     _common(p, inbox=True, exports=True)
     p.add_argument("--base-period", type=int, help="development compass base period")
     _full_refresh(p)
-    p.set_defaults(func=_run_refresh)
+    p.add_argument("--strict", action="store_true",
+                   help="stop after ingest (exit status 2, nothing published) when rows were "
+                        "quarantined or inbox files ignored")
+    p.set_defaults(func=_clean_errors(_run_refresh))
