@@ -125,9 +125,9 @@ def _plan(ctx: LoadContext, headers: list[str], cols: Columns) -> Staged:
             columns[canonical] = canonical
         elif canonical in cols.required:
             missing.append(cols.mapping.get(canonical, canonical))
-    found = shorten(", ".join(h.strip() or "(unnamed)" for h in headers[:MAX_HEADERS_SHOWN])
-                    + (f", ... ({len(headers)} columns)" if len(headers) > MAX_HEADERS_SHOWN
-                       else ""))
+    found = shorten(", ".join(h.strip() or "(unnamed)" for h in headers[:MAX_HEADERS_SHOWN]))
+    if len(headers) > MAX_HEADERS_SHOWN:
+        found += f", ... ({len(headers)} columns)"
     if missing:
         raise ctx.error(f"missing column(s) {', '.join(missing)}; the header has: {found}",
                         hint="deliver the columns the source format requires "

@@ -24,7 +24,8 @@ def land(ctx: LoadContext) -> Counts:
         ctx.check_areas("area_code")
     t = "nullif(trim(s.crimes), '')"
     code = codes_case_sql(t, {str(k): v for k, v in (ctx.opt("missing_codes") or {}).items()})
-    ok = f"regexp_full_match({t}, {lit(INTEGER)}) and try_cast({t} as bigint) >= 0"
+    ok = (f"regexp_full_match({t}, {lit(INTEGER)}) "
+          f"and coalesce(try_cast({t} as bigint) >= 0, false)")
     ctx.problems(f"""select s._row_number, {lit(label['crimes'])}, s.crimes,
         {lit(label['crimes'])} || ' ''' || {t} || ''' ' ||
         case when regexp_full_match({t}, {lit(INTEGER)}) and {t} like '-%'

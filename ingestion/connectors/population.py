@@ -48,7 +48,7 @@ def land(ctx: LoadContext) -> Counts:
              then 'is not a whole number (decimal separator in a count)'
              else 'is not a number' end, 'row'
         from {ctx.good()} and not (regexp_full_match({n}, {lit(INTEGER)})
-                                   and try_cast({n} as bigint) >= 0)""")
+                                   and coalesce(try_cast({n} as bigint) >= 0, false))""")
     ctx.check_duplicates(["area_code", "age_group", "sex"], "buurt x age group x sex")
     if ctx.areas_source():
         ctx.check_areas("area_code", level="buurt")
