@@ -167,3 +167,45 @@ def test_the_lock_is_reentrant_within_one_process(tmp_path, nested):
             assert is_held(warehouse)
         assert is_held(warehouse)
     assert not is_held(warehouse)
+
+
+def _lease(root: Path, code: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", "import pathlib\nfrom basismonitor import locks\n"
+         f"w = pathlib.Path({str(root / 'wh.duckdb')!r})\n" + code],
+        capture_output=True, text=True, timeout=120, env=_env(0.5), cwd=REPO)
+
+
+def test_an_airflow_runs_lease_outlives_its_tasks_and_holds_off_other_writers(tmp_path):
+    """The lease an Airflow run claims in its first task (one process) holds in later tasks
+    (other processes) until its release task: another run's claim and a command-line ingest
+    refuse meanwhile, naming the run; after the release both go."""
+    _inbox(tmp_path)
+    claimed = _lease(tmp_path, "locks.claim_lease(w, 'basismonitor_refresh/run1')")
+    assert claimed.returncode == 0, claimed.stderr
+    other = _lease(tmp_path, "locks.claim_lease(w, 'basismonitor_registry_yearly/run7')")
+    assert other.returncode != 0 and "Airflow run basismonitor_refresh/run1" in other.stderr
+    blocked = _ingest(tmp_path, wait=0.5)
+    assert blocked.returncode == 1 and "Airflow run basismonitor_refresh/run1" in blocked.stderr
+    # a later task of the same run (its own process, the owner in its environment) may write
+    same = _lease(tmp_path, "import os\nos.environ[locks.ENV_OWNER] = 'basismonitor_refresh/run1'\n"
+                            "with locks.warehouse_lock(w, 'publish', wait=0):\n    print('in')")
+    assert same.returncode == 0 and "in" in same.stdout, same.stderr
+    released = _lease(tmp_path, "assert locks.release_lease(w, 'basismonitor_refresh/run1')")
+    assert released.returncode == 0, released.stderr
+    assert _ingest(tmp_path, wait=5).returncode == 0
+    assert _lease(tmp_path, "locks.claim_lease(w, 'basismonitor_registry_yearly/run7')"
+                  ).returncode == 0
+
+
+def test_a_stale_lease_is_taken_over_with_a_message(tmp_path, monkeypatch):
+    from basismonitor import locks
+
+    warehouse = tmp_path / "wh.duckdb"
+    monkeypatch.setenv(locks.ENV_OWNER, "")        # claim_lease sets it: undone after the test
+    locks.claim_lease(warehouse, "dead/run")
+    monkeypatch.setenv(locks.ENV_MAX_AGE, "0")
+    said: list[str] = []
+    locks.claim_lease(warehouse, "alive/run", progress=said.append)
+    assert any("taking over the stale lease of Airflow run dead/run" in s for s in said)
+    assert locks.release_lease(warehouse, "alive/run")

@@ -62,7 +62,11 @@ def command_of(pid: int) -> str:
 
 
 def holder(warehouse: Path) -> str:
-    """Who holds the warehouse lock, as written by its holder: 'pid N (command), since T'."""
+    """Who holds the warehouse lock, as written by its holder: 'pid N (command), since T'; or
+    the Airflow run holding the lease."""
+    lease = _foreign_lease(warehouse)
+    if lease:
+        return lease
     try:
         info = json.loads(lock_path(warehouse).read_text(encoding="utf-8") or "{}")
     except (OSError, ValueError):
@@ -102,7 +106,11 @@ def warehouse_lock(warehouse: Path, what: str, *, wait: float | None = None,
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                other = _foreign_lease(warehouse)
+                if other is None:
+                    break
+                fcntl.flock(handle, fcntl.LOCK_UN)      # an Airflow run holds the warehouse
+                raise BlockingIOError(other)
             except BlockingIOError:
                 now = time.monotonic()
                 if now - start >= wait:
@@ -190,3 +198,92 @@ def wait_for_duckdb(database: Path, *, wait: float | None = None,
     con = connect_waiting(database, wait=wait, progress=progress, config=duckdb_config())
     con.close()
 
+
+
+# -- the Airflow lease: one run from ingest through publish, across tasks and workers -------------
+#
+# A flock lives as long as its process; an Airflow run's tasks are separate processes (on Celery,
+# on several machines' workers sharing the data volume). The first task of a run claims a lease
+# file beside the warehouse (created atomically under the flock), the last one (trigger rule
+# all_done: also after a failure) releases it. Another run's claim, and every command line
+# writer (warehouse_lock), waits while a lease of another owner exists. A lease older than
+# BASISMONITOR_LEASE_MAX_AGE seconds (default 12 h) is taken over with a message: its run died
+# without its release task (the scheduler was killed).
+
+ENV_OWNER = "BASISMONITOR_LEASE_OWNER"
+ENV_MAX_AGE = "BASISMONITOR_LEASE_MAX_AGE"
+DEFAULT_MAX_AGE = 12 * 3600.0
+
+
+def lease_path(warehouse: Path) -> Path:
+    warehouse = Path(warehouse)
+    return warehouse.with_name(warehouse.name + ".lease")
+
+
+def _read_lease(warehouse: Path) -> dict | None:
+    try:
+        return json.loads(lease_path(warehouse).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {"owner": "?", "since": "?", "at": 0}
+
+
+def _stale(lease: dict) -> bool:
+    try:
+        max_age = float(os.environ.get(ENV_MAX_AGE) or DEFAULT_MAX_AGE)
+    except ValueError:
+        max_age = DEFAULT_MAX_AGE
+    return time.time() - float(lease.get("at") or 0) > max_age
+
+
+def _foreign_lease(warehouse: Path) -> str | None:
+    """'Airflow run X (since T)' when a lease of another owner than this process's holds."""
+    lease = _read_lease(warehouse)
+    if lease is None or lease.get("owner") == os.environ.get(ENV_OWNER) or _stale(lease):
+        return None
+    return f"Airflow run {lease.get('owner')} (since {lease.get('since')})"
+
+
+def claim_lease(warehouse: Path, owner: str, *, wait: float | None = None,
+                progress: Callable[[str], None] | None = None) -> None:
+    """Claim the warehouse for `owner` (an Airflow run) until release_lease; re-claiming one's
+    own lease (a retried task) is fine. Waits, bounded, while another owner holds it."""
+    os.environ[ENV_OWNER] = owner
+    wait = default_wait() if wait is None else wait
+    start = time.monotonic()
+    reported: float | None = None
+    while True:
+        with warehouse_lock(warehouse, f"claim for {owner}", wait=max(0.0, wait - (
+                time.monotonic() - start)), progress=progress):
+            lease = _read_lease(warehouse)
+            if lease is None or lease.get("owner") == owner or _stale(lease):
+                if lease is not None and lease.get("owner") != owner and progress:
+                    progress(f"taking over the stale lease of Airflow run {lease.get('owner')} "
+                             f"(since {lease.get('since')}, older than {ENV_MAX_AGE})")
+                tmp = lease_path(warehouse).with_suffix(".lease.tmp")
+                tmp.write_text(json.dumps({
+                    "owner": owner, "pid": os.getpid(), "at": time.time(),
+                    "since": datetime.now(UTC).isoformat(timespec="seconds")}), encoding="utf-8")
+                tmp.replace(lease_path(warehouse))
+                return
+        now = time.monotonic()
+        if now - start >= wait:
+            raise WarehouseBusy(f"the warehouse {warehouse} is claimed by Airflow run "
+                                f"{lease.get('owner')} (since {lease.get('since')}): waited "
+                                f"{now - start:.0f} s ({ENV_WAIT})")
+        if progress and (reported is None or now - reported >= REPORT_EVERY):
+            progress(f"waiting for the warehouse: claimed by Airflow run {lease.get('owner')} "
+                     f"(since {lease.get('since')})")
+            reported = now
+        time.sleep(POLL * 5)
+
+
+def release_lease(warehouse: Path, owner: str) -> bool:
+    """Release owner's lease; False when the lease is not (or no longer) owner's."""
+    lease = _read_lease(warehouse)
+    if lease is None or lease.get("owner") != owner:
+        return False
+    with contextlib.suppress(FileNotFoundError):
+        lease_path(warehouse).unlink()
+    return True
