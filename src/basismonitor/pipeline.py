@@ -137,10 +137,55 @@ def validate(warehouse: Path, edition: int, *, docs_root: Path | None = None, pr
     return result
 
 
+class FiguresVanished(RuntimeError):
+    """Indicator x period figures of the published edition are missing from the new build."""
+
+
+def vanished_figures(warehouse: Path, exports: Path, edition: int) -> list[tuple[str, int, int]]:
+    """(indicator_code, period, rows before) of every indicator x period that the edition as
+    last published has and the warehouse's fact table no longer has at all (issue 23: a corrected
+    registry file whose rows were all quarantined made the 2024 registry indicators vanish from a
+    published edition, and the gate passed)."""
+    import duckdb
+
+    from basismonitor.config import duckdb_config
+
+    previous = Path(exports) / str(edition) / "fct_indicator_value.parquet"
+    if not previous.is_file():
+        return []
+    with duckdb.connect(str(warehouse), read_only=True, config=duckdb_config()) as con:
+        return [(str(a), int(b), int(c)) for a, b, c in con.execute("""
+            with before as (select indicator_code, period, count(*) as n
+                            from read_parquet(?) group by all),
+                 now as (select distinct indicator_code, period from marts.fct_indicator_value)
+            select b.indicator_code, b.period, b.n from before b
+            where not exists (select 1 from now where now.indicator_code = b.indicator_code
+                              and now.period = b.period)
+            order by 2, 1""", [str(previous)]).fetchall()]
+
+
+def check_vanished(warehouse: Path, exports: Path, edition: int, *, allow: bool = False,
+                   progress: Progress = print) -> None:
+    gone = vanished_figures(warehouse, exports, edition)
+    if not gone:
+        return
+    shown = ", ".join(f"{code} {period} ({n} rows)" for code, period, n in gone[:10])
+    more = f" and {len(gone) - 10} more" if len(gone) > 10 else ""
+    text = (f"{len(gone)} indicator x period figures of the published edition {edition} are "
+            f"missing from the new build: {shown}{more}")
+    if allow:
+        progress(f"  warning: {text} (--allow-vanished)")
+        return
+    raise FiguresVanished(
+        text + "; nothing was published. Check raw.loads and raw.quarantine for a delivery that "
+        "landed no rows; to publish without them on purpose, use --allow-vanished")
+
+
 def publish(warehouse: Path, exports: Path, edition: int, *, docs_dir: Path | None = None,
-            progress: Progress = print):
+            progress: Progress = print, allow_vanished: bool = False):
     from basismonitor.publish import publish_edition
 
+    check_vanished(warehouse, exports, edition, allow=allow_vanished, progress=progress)
     with writing(warehouse, "publish", progress, writes=False):
         published = publish_edition(warehouse, exports, edition, validation_docs=docs_dir,
                                     progress=progress)
@@ -151,18 +196,20 @@ def publish(warehouse: Path, exports: Path, edition: int, *, docs_dir: Path | No
 
 def refresh(settings: Settings, *, edition: int | None = None, base_period: int | None = None,
             progress: Progress = print, full_refresh: bool = False,
-            changed_only: bool = False, strict: bool = False) -> StageTimes:
+            changed_only: bool = False, strict: bool = False,
+            allow_vanished: bool = False) -> StageTimes:
     """All stages in this process, holding the warehouse lock from ingest through publish (a
     second refresh waits, bounded, or refuses; it never breaks this one); returns the wall time
     per stage. full_refresh, changed_only: see build; strict: see ingest."""
     with writing(settings.warehouse, "refresh", progress):
         return _refresh(settings, edition=edition, base_period=base_period, progress=progress,
-                        full_refresh=full_refresh, changed_only=changed_only, strict=strict)
+                        full_refresh=full_refresh, changed_only=changed_only, strict=strict,
+                        allow_vanished=allow_vanished)
 
 
 def _refresh(settings: Settings, *, edition: int | None, base_period: int | None,
              progress: Progress, full_refresh: bool, changed_only: bool,
-             strict: bool) -> StageTimes:
+             strict: bool, allow_vanished: bool = False) -> StageTimes:
     edition = edition or settings.edition
     times = StageTimes()
 
@@ -178,7 +225,7 @@ def _refresh(settings: Settings, *, edition: int | None, base_period: int | None
           full_refresh=full_refresh, changed_only=changed_only)
     gate = timed("validate", validate, settings.warehouse, edition, progress=progress)
     timed("publish", publish, settings.warehouse, settings.exports, edition, docs_dir=gate.docs_dir,
-          progress=progress)
+          progress=progress, allow_vanished=allow_vanished)
     progress(f"refresh done: {times.report()}")
     return times
 
@@ -236,11 +283,19 @@ def _clean_errors(run):
         except RefreshStopped as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        except (IngestionError, GateFailed, DbtFailed, WarehouseBusy, FileNotFoundError) as exc:
+        except (IngestionError, GateFailed, DbtFailed, WarehouseBusy, FileNotFoundError,
+                FiguresVanished) as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
 
     return wrapper
+
+
+def _allow_vanished(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-vanished", action="store_true",
+        help="publish even when indicator x period figures of the edition as last published are "
+             "missing from the new build (refused by default)")
 
 
 def _run_build(args) -> int:
@@ -260,14 +315,16 @@ def _run_publish(args) -> int:
     s = _settings(args)
     with writing(s.warehouse, "publish", writes=False):
         gate = validate(s.warehouse, s.edition)
-        publish(s.warehouse, s.exports, s.edition, docs_dir=gate.docs_dir)
+        publish(s.warehouse, s.exports, s.edition, docs_dir=gate.docs_dir,
+                allow_vanished=args.allow_vanished)
     return 0
 
 
 def _run_refresh(args) -> int:
     s = _settings(args)
     refresh(s, base_period=args.base_period, full_refresh=args.full_refresh,
-            changed_only=args.changed_only, strict=args.strict)
+            changed_only=args.changed_only, strict=args.strict,
+            allow_vanished=args.allow_vanished)
     published = s.exports / str(s.edition)
     print(f"exports:   {published}")
     # readers open the published copy: one that opens the warehouse holds DuckDB's lock on it,
@@ -291,12 +348,14 @@ def register(subparsers) -> None:
 
     p = subparsers.add_parser("publish", help="validate, then export the edition atomically to exports/<edition>/")
     _common(p, exports=True)
+    _allow_vanished(p)
     p.set_defaults(func=_clean_errors(_run_publish))
 
     p = subparsers.add_parser("refresh", help="ingest -> build -> validate -> publish in this process")
     _common(p, inbox=True, exports=True)
     p.add_argument("--base-period", type=int, help="development compass base period")
     _full_refresh(p)
+    _allow_vanished(p)
     p.add_argument("--strict", action="store_true",
                    help="stop after ingest (exit status 2, nothing published) when rows were "
                         "quarantined or inbox files ignored")
