@@ -108,11 +108,14 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
             def discover(source: str, params=None, logical_date=None) -> list[list[dict]]:
                 """The source's deliveries in the inbox: per period its files in load order (a
                 survey wave's codebook before its data). Already-landed files are skipped by load."""
-                from basismonitor.ingestion import discover as find
+                from basismonitor.ingestion import discover_all
 
                 settings = settings_for(params, logical_date)
                 deliveries: dict[str, list[dict]] = {}
-                for f in find(settings.inbox, sources=[source]):
+                found, ignored = discover_all(settings.inbox, sources=[source])
+                for item in ignored:   # links, files outside a period folder, unknown names
+                    print(f"ignored: {item.line()}")
+                for f in found:
                     deliveries.setdefault(f.period, []).append(
                         {"source": f.source, "period": f.period, "path": str(f.path)}
                     )
