@@ -193,9 +193,16 @@ def wait_for_duckdb(database: Path, *, wait: float | None = None,
     a stage whose tool opens the file itself (dbt, the gate)."""
     if not Path(database).exists():
         return
+    import duckdb
+
     from basismonitor.config import duckdb_config
 
-    con = connect_waiting(database, wait=wait, progress=progress, config=duckdb_config())
+    try:
+        con = connect_waiting(database, wait=wait, progress=progress, config=duckdb_config())
+    except WarehouseBusy:
+        raise
+    except duckdb.Error:
+        return      # not another process's lock: the stage itself opens the file and says why
     con.close()
 
 
