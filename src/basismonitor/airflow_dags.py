@@ -148,12 +148,11 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
                                     "rows_quarantined": result.rows_quarantined})
                 return results
 
-            previous = None
+            previous = claimed
             for name in sources:
                 found = discover.override(task_id=f"discover_{name}")(name)
                 loaded = load.override(task_id=f"load_{name}").expand(delivery=found)
-                if previous is not None:
-                    previous >> found
+                previous >> found
                 previous = loaded
             return previous
 
@@ -186,7 +185,6 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
 
         claimed = claim()
         loaded = ingest_group()
-        claimed >> loaded
         built = transform_group(group_id="transform", doc_md=TRANSFORM_DOC, pool=WAREHOUSE_POOL,
                                 outlets=[MARTS])
         loaded >> built
