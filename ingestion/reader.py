@@ -544,6 +544,7 @@ def _stage_excel(ctx: LoadContext, cols: Columns) -> Staged:
                 ctx.con.execute(f"insert into {PROBLEMS} values (?, NULL, ?, ?, 'row', NULL)",
                                 [i, str(extra[0]),
                                  "the row has values beyond the last header column"])
+        _note_uncalculated_formulas(ctx, wb, ws, headers, set(numbers))
     finally:
         wb.close()
     if not numbers:
@@ -556,6 +557,58 @@ def _stage_excel(ctx: LoadContext, cols: Columns) -> Staged:
     ctx.con.unregister("_xlsx")
     ctx.rows_read = len(numbers)
     return staged
+
+
+def _column_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def _note_uncalculated_formulas(ctx: LoadContext, wb, ws, headers: list[str],
+                                rows: set[int]) -> None:
+    """A formula cell saved without its computed value (a workbook written by a program that does
+    not calculate) reads as empty: each such cell gets a quarantine entry with its formula, so
+    the empty value is explained. The sheet's XML is read only when it has formulas at all."""
+    import re as _re
+    import zipfile
+    from xml.etree.ElementTree import iterparse
+
+    path = getattr(ws, "_worksheet_path", None)
+    if not path:
+        return
+    try:
+        with zipfile.ZipFile(ctx.path) as zf:
+            with zf.open(path) as fh:
+                has_formula = any(b"<f" in chunk or b":f" in chunk
+                                  for chunk in iter(lambda: fh.read(CHUNK), b""))
+            if not has_formula:
+                return
+            found = []
+            with zf.open(path) as fh:
+                for _, elem in iterparse(fh):
+                    if not elem.tag.endswith("}c"):
+                        continue
+                    formula = next((c for c in elem if c.tag.endswith("}f")), None)
+                    value = next((c for c in elem if c.tag.endswith("}v")), None)
+                    if formula is not None and (value is None or value.text in (None, "")):
+                        m = _re.fullmatch(r"([A-Z]+)(\d+)", elem.get("r") or "")
+                        if m:
+                            found.append((int(m.group(2)) - 1, _column_index(m.group(1)),
+                                          formula.text or "(shared formula)"))
+                    elem.clear()
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return
+    for row, col, formula in found:
+        if row in rows and col < len(headers):
+            reason = (f"{headers[col]}: a formula (={shorten(formula, 80)}) without a computed "
+                      "value in the workbook; landed as empty -- open and save the workbook in "
+                      "Excel (or LibreOffice) so the values are calculated")
+            ctx.con.execute(f"insert into {PROBLEMS} values (?, ?, ?, ?, 'cell', NULL)",
+                            [row, headers[col], "=" + shorten(formula, 80), reason])
+    if found:
+        ctx.notes.append(f"{len(found)} formula cell(s) without a computed value landed as empty")
 
 
 # -- Parquet / SPSS / JSON ----------------------------------------------------------------------

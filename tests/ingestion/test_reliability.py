@@ -274,3 +274,23 @@ def test_discover_all_lists_what_the_inbox_holds_that_is_not_loaded(demo: Demo):
     assert set(reasons) == {"bevolking.csv", "polise"}
     assert "not in a period folder" in reasons["bevolking.csv"]
     assert "not the folder of a configured source" in reasons["polise"]
+
+
+# -- 11. a formula cell without a computed value ---------------------------------------------------
+
+def test_a_formula_without_a_computed_value_is_noted_not_silently_empty(demo_areas: Demo):
+    """openpyxl (like many writers) saves formulas without their value: the cell reads empty.
+    It lands empty with a quarantine entry naming row, column and formula."""
+    d = demo_areas
+    rows = survey_rows(2018)
+    rows[1][5] = "=2+1"                     # v01 of respondent 2: a formula, never calculated
+    xlsx = d.xlsx("survey", 2018, "wijkenquete_2018.xlsx", "Data",
+                  ["respondent_id", "golf", "buurt_code", "geboortejaar", "geslacht",
+                   "v01", "v02", "v03"], rows)
+    d.load("survey", 2018, d.codebook(2018))
+    r = d.load("survey", 2018, xlsx)
+    assert (r.rows_landed, r.cells_quarantined) == (6, 1)
+    assert "formula cell(s) without a computed value" in r.message
+    (q,) = d.quarantine(r.load_id)
+    assert (q["row_number"], q["column_name"], q["value"]) == (2, "v01", "=2+1")
+    assert "without a computed value" in q["reason"]
