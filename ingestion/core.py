@@ -313,7 +313,11 @@ def load_file(warehouse: Path, source: str, period: str, path: Path, *,
         raise IngestionError("file not found", file=printable(str(path)))
     spec = src.spec_for(path)
     text = path.suffix.lower() in TEXT_SUFFIXES
-    scan = scan_file(path, text=text)
+    try:
+        scan = scan_file(path, text=text)
+    except OSError as exc:
+        raise IngestionError(f"cannot read the file: {exc.strerror or exc}",
+                             file=printable(str(path))) from exc
     label = _file_label(path, source, period)
     with _writer(warehouse, f"ingest {source} {period}"):
         con = connect(warehouse)
