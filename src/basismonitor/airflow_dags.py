@@ -90,9 +90,10 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
             claim_lease(settings_for(params, logical_date).warehouse, owner, progress=print)
             return owner
 
-        @task(trigger_rule="all_done")
+        @task
         def release(params=None, logical_date=None, dag_run=None) -> None:
-            """Release this run's claim on the warehouse, after publish or after a failure."""
+            """Release this run's claim on the warehouse, after publish or after a failure (a
+            teardown task: it runs whatever happened, and does not decide the run's state)."""
             from basismonitor.locks import release_lease
 
             if not release_lease(settings_for(params, logical_date).warehouse, _owner(dag_run)):
@@ -150,7 +151,9 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
 
             previous = claimed
             for name in sources:
-                found = discover.override(task_id=f"discover_{name}")(name)
+                # the first follows the setup task `claim`, which Airflow requires to be all_success
+                rule = "all_success" if previous is claimed else "none_failed"
+                found = discover.override(task_id=f"discover_{name}", trigger_rule=rule)(name)
                 loaded = load.override(task_id=f"load_{name}").expand(delivery=found)
                 previous >> found
                 previous = loaded
@@ -191,6 +194,6 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
         docs = validate()
         built >> docs
         published = publish(docs)
-        published >> release()
+        published >> release().as_teardown(setups=claimed)
 
     return refresh()
