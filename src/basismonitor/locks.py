@@ -211,8 +211,8 @@ def wait_for_duckdb(database: Path, *, wait: float | None = None,
 #
 # A flock lives as long as its process; an Airflow run's tasks are separate processes (on Celery,
 # on several machines' workers sharing the data volume). The first task of a run claims a lease
-# file beside the warehouse (created atomically under the flock), the last one (trigger rule
-# all_done: also after a failure) releases it. Another run's claim, and every command line
+# file beside the warehouse (created atomically under the flock), the last one (an Airflow
+# teardown task: also after a failure) releases it. Another run's claim, and every command line
 # writer (warehouse_lock), waits while a lease of another owner exists. A lease older than
 # BASISMONITOR_LEASE_MAX_AGE seconds (default 12 h) is taken over with a message: its run died
 # without its release task (the scheduler was killed).
