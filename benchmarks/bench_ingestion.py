@@ -90,7 +90,7 @@ def main(argv=None) -> int:
     parser.add_argument("--respondents", type=int, default=150_000)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
-    os.environ.setdefault("BASISMONITOR_PSEUDONYM_KEY", "benchmark-key")
+    os.environ.setdefault("BASISMONITOR_PSEUDONYM_KEY", "benchmark-key-not-secret-0123456789abcdef")
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -36,6 +36,7 @@ GENERATORS = {
     "AIRFLOW_API_SECRET_KEY": lambda: secrets.token_urlsafe(48),
     "AIRFLOW_ADMIN_PASSWORD": lambda: secrets.token_urlsafe(18),
     "BASISMONITOR_PSEUDONYM_KEY": lambda: secrets.token_hex(32),
+    "FLOWER_BASIC_AUTH": lambda: f"flower:{secrets.token_urlsafe(18)}",
 }
 
 

@@ -6,7 +6,15 @@ reconciliation.
 
 from .config import SourceConfig, SourcesConfig, load_config
 from .connectors.odata import fetch_odata
-from .core import LoadResult, PendingFile, discover, ensure_schema, ingest_inbox, load_file
+from .core import (
+    LoadResult,
+    PendingFile,
+    discover,
+    discover_all,
+    ensure_schema,
+    ingest_inbox,
+    load_file,
+)
 from .errors import IngestionError
 
 __all__ = [
@@ -16,6 +24,7 @@ __all__ = [
     "SourceConfig",
     "SourcesConfig",
     "discover",
+    "discover_all",
     "ensure_schema",
     "fetch_odata",
     "ingest_inbox",

@@ -50,21 +50,59 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="do not fetch OData sources over HTTP")
     parser.add_argument("--refetch", action="store_true",
                         help="fetch OData sources again even when already in the inbox")
+    parser.add_argument("--allow-shrink", action="store_true",
+                        help="let a corrected file replace its predecessor even when it lands "
+                             "less than half of the predecessor's rows (e.g. all quarantined)")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit with status 2 when rows or cells were quarantined or files "
+                             "in the inbox were ignored (default: report them, exit 0)")
     parser.set_defaults(func=run)
     return parser
 
 
 def _summary(results: list[LoadResult]) -> str:
+    """The closing lines: counts per status, the reconciliation, and -- never '(ok)' then --
+    what needs a look: quarantined rows and cells per file, ignored files with their reason."""
+    return "\n".join(summary_lines(results))
+
+
+def summary_lines(results: list[LoadResult]) -> list[str]:
     by = {s: sum(1 for r in results if r.status == s)
-          for s in ("landed", "replaced", "skipped", "failed")}
+          for s in ("landed", "replaced", "skipped", "failed", "ignored")}
     done = [r for r in results if r.status in ("landed", "replaced")]
     read = sum(r.rows_read for r in done)
     landed = sum(r.rows_landed for r in done)
     quarantined = sum(r.rows_quarantined for r in done)
-    ok = "ok" if read == landed + quarantined else "MISMATCH"
-    return (f"total: {len(results)} files ({by['landed']} landed, {by['replaced']} replaced, "
-            f"{by['skipped']} skipped, {by['failed']} failed); rows read {read} = landed "
-            f"{landed} + quarantined {quarantined} ({ok})")
+    cells = sum(r.cells_quarantined for r in done)
+    files = [r for r in results if r.status != "ignored"]
+    attention = attention_lines(results)
+    if read != landed + quarantined:
+        verdict = "MISMATCH"
+    elif by["failed"]:
+        verdict = "FAILED"
+    elif attention:
+        verdict = "see below"
+    else:
+        verdict = "ok"
+    lines = [f"total: {len(files)} files ({by['landed']} landed, {by['replaced']} replaced, "
+             f"{by['skipped']} skipped, {by['failed']} failed), {by['ignored']} ignored; "
+             f"rows read {read} = landed {landed} + quarantined {quarantined}"
+             + (f" (+{cells} cells quarantined)" if cells else "") + f" ({verdict})"]
+    return lines + attention
+
+
+def attention_lines(results: list[LoadResult]) -> list[str]:
+    """One line per file that needs a look: rows or cells quarantined, or ignored."""
+    from .core import printable
+
+    out = []
+    for r in results:
+        if r.status in ("landed", "replaced") and (r.rows_quarantined or r.cells_quarantined):
+            out.append(f"  quarantined: {printable(r.path)}: {r.rows_quarantined} rows, "
+                       f"{r.cells_quarantined} cells (raw.quarantine, load {r.load_id})")
+        elif r.status == "ignored":
+            out.append(f"  ignored: {printable(r.path)}: {printable(r.message)}")
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,14 +126,14 @@ def run(args: argparse.Namespace) -> int:
                 for path in args.paths:
                     period = args.period or path.resolve().parent.name
                     result = load_file(warehouse, args.source, period, path, config=config,
-                                       force=args.force)
+                                       force=args.force, allow_shrink=args.allow_shrink)
                     results.append(result)
                     print(result.line())
             else:
                 sources = list(args.sources or []) + ([args.source] if args.source else [])
                 results = ingest_inbox(warehouse, inbox, sources=sources or None, config=config,
                                        progress=print, fetch=not args.no_fetch,
-                                       refetch=args.refetch)
+                                       refetch=args.refetch, allow_shrink=args.allow_shrink)
         except IngestionError as exc:
             results = exc.results or results + ([exc.result] if exc.result else [])
             if exc.result is not None and args.paths:
@@ -104,4 +142,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
     print(_summary(results))
+    if args.strict and attention_lines(results):
+        print("error: --strict: rows were quarantined or files ignored (listed above)",
+              file=sys.stderr)
+        return 2
     return 0

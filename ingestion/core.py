@@ -39,7 +39,7 @@ class LoadResult:
     period: str
     path: str
     sha256: str
-    status: str          # landed | replaced | skipped | failed
+    status: str          # landed | replaced | skipped | failed | ignored
     rows_read: int
     rows_landed: int
     rows_quarantined: int
@@ -48,12 +48,29 @@ class LoadResult:
 
     def line(self) -> str:
         """One line for a terminal or a log."""
-        text = (f"{self.source:<24} {self.period:<6} {Path(self.path).name:<32} {self.status:<8} "
+        name = printable(Path(self.path).name)
+        if self.status == "ignored":
+            return (f"{self.source:<24} {self.period:<6} {printable(self.path):<32} ignored  "
+                    f"{printable(self.message)}")
+        text = (f"{self.source:<24} {self.period:<6} {name:<32} {self.status:<8} "
                 f"read={self.rows_read} landed={self.rows_landed} "
                 f"quarantined={self.rows_quarantined}")
         if self.cells_quarantined:
             text += f" (+{self.cells_quarantined} cells)"
         return text
+
+
+def printable(text: str) -> str:
+    """text on one line: control characters (a newline in a file name) escaped, so a log keeps
+    one line per file."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def ignored(source: str, period: str, path: Path, reason: str) -> LoadResult:
+    """The result of a file or folder in the inbox that is not loaded, with the reason."""
+    return LoadResult(None, source, period, str(path), "", "ignored", 0, 0, 0, reason)
 
 
 # -- schema -------------------------------------------------------------------------------------
@@ -76,6 +93,37 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
 # -- discovery ----------------------------------------------------------------------------------
 
 PERIOD = re.compile(r"^\d{4}$")
+# Files the platform itself keeps in the inbox (the demo generator's record of its files).
+INBOX_OWN_FILES = {"_demo_manifest.json"}
+
+
+def _quiet(name: str) -> bool:
+    """Names skipped without a word: hidden files (a writer's temporary file before its atomic
+    rename) and Excel's lock files."""
+    return name.startswith((".", "~$"))
+
+
+def link_problem(path: Path, inbox: Path) -> str | None:
+    """Why a path in the inbox must not be read, or None: a symbolic link (to a file, or a folder
+    on the way) or anything that resolves outside the inbox. Anyone who can drop a file in the
+    inbox must not make the service read a file elsewhere (/etc/passwd, /proc/self/environ)."""
+    inbox = Path(inbox)
+    try:
+        rel = path.relative_to(inbox)
+    except ValueError:
+        return "lies outside the inbox"
+    current = inbox
+    for part in rel.parts:
+        current = current / part
+        if current.is_symlink():
+            what = "the file" if current == path else f"folder {current.relative_to(inbox)}"
+            return (f"{what} is a symbolic link: links are never followed (a link can point "
+                    "outside the inbox)")
+    try:
+        path.resolve(strict=True).relative_to(inbox.resolve(strict=True))
+    except (ValueError, OSError):
+        return "resolves to a place outside the inbox"
+    return None
 
 
 def discover(inbox: Path, config: SourcesConfig | None = None,
@@ -83,29 +131,84 @@ def discover(inbox: Path, config: SourcesConfig | None = None,
     """Files in inbox/<source>/<period>/ that belong to a source, in dependency order:
     areas, crosswalk, population, registry, police, survey, activities; within a source by
     period, then codebook before data, then name. Already-landed files are listed too
-    (load_file skips them)."""
+    (load_file skips them). What is not loaded is in discover_all's second list."""
+    return discover_all(inbox, config, sources)[0]
+
+
+def discover_all(inbox: Path, config: SourcesConfig | None = None,
+                 sources: Sequence[str] | None = None
+                 ) -> tuple[list[PendingFile], list[LoadResult]]:
+    """As discover, plus what is ignored, each with its reason: symbolic links and anything
+    resolving outside the inbox, files outside a period folder, folders that are no period,
+    files no pattern of the source matches and (inboxes scanned whole) folders that are no
+    source."""
     config = config or load_config()
     inbox = Path(inbox)
     pending: list[PendingFile] = []
-    for source in config.ordered(sources):
+    skipped: list[LoadResult] = []
+    chosen = config.ordered(sources)
+    for source in chosen:
         folder = source.folder(inbox)
+        problem = link_problem(folder, inbox) if folder.exists() or folder.is_symlink() else None
+        if problem:
+            skipped.append(ignored(source.name, "-", folder, problem))
+            continue
         if not folder.is_dir():
             continue
-        for period_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
-            if not PERIOD.match(period_dir.name):
+        for entry in sorted(folder.iterdir()):
+            if _quiet(entry.name):
                 continue
+            problem = link_problem(entry, inbox)
+            if problem:
+                skipped.append(ignored(source.name, "-", entry, problem))
+                continue
+            if not entry.is_dir():
+                skipped.append(ignored(source.name, "-", entry,
+                                       "not in a period folder: deliver files in "
+                                       f"{source.name}/<period>/ (e.g. {source.name}/2024/)"))
+                continue
+            if not PERIOD.match(entry.name):
+                skipped.append(ignored(source.name, "-", entry,
+                                       f"folder {entry.name!r} is no period (a year like 2024)"))
+                continue
+            period_dir = entry
             files = []
             for f in period_dir.iterdir():
-                if not f.is_file() or f.name.startswith((".", "~$")):
+                if _quiet(f.name):
+                    continue
+                problem = link_problem(f, inbox)
+                if problem:
+                    skipped.append(ignored(source.name, period_dir.name, f, problem))
+                    continue
+                if not f.is_file():
+                    skipped.append(ignored(source.name, period_dir.name, f,
+                                           "not a regular file (a folder inside a period folder?)"))
                     continue
                 spec = source.match(f.name)
                 if spec is None:
+                    patterns = ", ".join(s.pattern for s in source.files)
+                    skipped.append(ignored(source.name, period_dir.name, f,
+                                           f"the name matches no file of source {source.name} "
+                                           f"({patterns})"))
                     continue
                 role_rank = 0 if spec.get("role") == "codebook" else 1
                 files.append((role_rank, f.name, f))
             for _, _, f in sorted(files):
                 pending.append(PendingFile(source.name, period_dir.name, f))
-    return pending
+    if sources is None and inbox.is_dir():
+        tops = set()
+        for source in chosen:
+            rel = source.folder(inbox).relative_to(inbox).parts
+            if rel:
+                tops.add(rel[0])
+        for entry in sorted(inbox.iterdir()):
+            if _quiet(entry.name) or entry.name in tops or entry.name in INBOX_OWN_FILES:
+                continue
+            what = "folder" if entry.is_dir() and not entry.is_symlink() else "file"
+            skipped.append(ignored("-", "-", entry,
+                                   f"{what} {entry.name!r} is not the folder of a configured source "
+                                   f"({', '.join(sorted(tops))})"))
+    return pending, skipped
 
 
 # -- loading ------------------------------------------------------------------------------------
@@ -164,23 +267,50 @@ def _delete_load(con: duckdb.DuckDBPyConnection, load_id: str) -> None:
 
 
 def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse for writing; while another process holds DuckDB's lock on it (a BI tool
+    that opened the warehouse), retry for at most BASISMONITOR_LOCK_WAIT seconds, reporting it."""
+    from basismonitor.locks import WarehouseBusy, connect_waiting
+
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(warehouse), config=duckdb_config())
+        return connect_waiting(warehouse, config=duckdb_config(), progress=_report)
+    except WarehouseBusy as exc:
+        raise IngestionError(str(exc), file=warehouse) from exc
     except duckdb.Error as exc:
         raise IngestionError(f"cannot open the warehouse: {exc}", file=warehouse,
                              hint="is another process writing to it?") from exc
 
 
+def _report(message: str) -> None:
+    import sys
+
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def _writer(warehouse: Path, what: str):
+    """The warehouse lock (basismonitor.locks) for a write; IngestionError when it stays busy."""
+    from basismonitor.locks import WarehouseBusy, warehouse_lock
+
+    try:
+        with warehouse_lock(warehouse, what, progress=_report):
+            yield
+    except WarehouseBusy as exc:
+        raise IngestionError(str(exc), file=warehouse) from exc
+
+
 def load_file(warehouse: Path, source: str, period: str, path: Path, *,
-              config: SourcesConfig | None = None, force: bool = False) -> LoadResult:
+              config: SourcesConfig | None = None, force: bool = False,
+              allow_shrink: bool = False) -> LoadResult:
     """Land one file in the raw schema in one transaction (all or nothing).
 
     Skipped when the same bytes already landed for this source and period (force=True loads them
     again, replacing that load); a corrected file with the same name replaces its predecessor's
-    rows in the same transaction. A file that cannot be loaded is recorded as a failed load and
-    raises IngestionError.
+    rows in the same transaction -- unless it lands less than REPLACEMENT_MIN_SHARE of the rows
+    its predecessor landed (all rows quarantined, say): then the load fails and the predecessor
+    stays, unless allow_shrink=True (`basismonitor ingest --allow-shrink`). A file that cannot be
+    loaded is recorded as a failed load and raises IngestionError.
     """
     config = config or load_config()
     src = config.source(source)
@@ -189,25 +319,35 @@ def load_file(warehouse: Path, source: str, period: str, path: Path, *,
     if not PERIOD.match(period):
         raise IngestionError(f"period {period!r} is not a year like 2024", file=path,
                              hint="pass --period YYYY (the year or the area edition)")
+    if path.is_symlink():
+        raise IngestionError("the file is a symbolic link: links are never followed (a link can "
+                             "point outside the inbox)", file=printable(str(path)),
+                             hint="deliver the file itself")
     if not path.is_file():
-        raise IngestionError("file not found", file=path)
+        raise IngestionError("file not found", file=printable(str(path)))
     spec = src.spec_for(path)
     text = path.suffix.lower() in TEXT_SUFFIXES
-    scan = scan_file(path, text=text)
+    try:
+        scan = scan_file(path, text=text)
+    except OSError as exc:
+        raise IngestionError(f"cannot read the file: {exc.strerror or exc}",
+                             file=printable(str(path))) from exc
     if path.suffix.lower() == ".shp":   # a bare shapefile is its parts: a new .dbf is a new file
         from .gis import shapefile_sha256
 
         scan.sha256 = shapefile_sha256(path)
     label = _file_label(path, source, period)
-    con = connect(warehouse)
-    try:
-        ensure_schema(con)
-        return _load(con, config, src, spec, period, path, label, scan, force)
-    finally:
-        con.close()
+    with _writer(warehouse, f"ingest {source} {period}"):
+        con = connect(warehouse)
+        try:
+            ensure_schema(con)
+            return _load(con, config, src, spec, period, path, label, scan, force, allow_shrink)
+        finally:
+            con.close()
 
 
-def _load(con, config, src: SourceConfig, spec, period, path, label, scan, force) -> LoadResult:
+def _load(con, config, src: SourceConfig, spec, period, path, label, scan, force,
+          allow_shrink: bool = False) -> LoadResult:
     sha = scan.sha256
     same = con.execute("""select load_id, rows_read, rows_landed, rows_quarantined,
             coalesce(cells_quarantined, 0)
@@ -247,7 +387,7 @@ def _load(con, config, src: SourceConfig, spec, period, path, label, scan, force
                         hint=f"to correct it, deliver the corrected file under the same name "
                              f"{name_prev}; it then replaces the landed one")
         counts, notes = _land(con, config, src, spec, int(period), path, label, sha, load_id,
-                              loaded_at, scan, predecessor)
+                              loaded_at, scan, predecessor, allow_shrink)
     except Exception as exc:
         _rollback(con)
         error = exc if isinstance(exc, IngestionError) else IngestionError(
@@ -273,13 +413,39 @@ def _load(con, config, src: SourceConfig, spec, period, path, label, scan, force
                       counts.cells_quarantined)
 
 
+# A corrected file replaces its predecessor only when it lands at least this share of the rows
+# the predecessor landed; below it (a file whose rows are all quarantined lands 0) the load fails
+# and the predecessor stays, unless the operator passes --allow-shrink (docs/QUALITY.md).
+REPLACEMENT_MIN_SHARE = 0.5
+
+
+def _check_shrink(con, ctx: LoadContext, predecessor: str, counts: Counts,
+                  allow_shrink: bool) -> None:
+    row = con.execute("select rows_landed, file_name from raw.loads where load_id = ?",
+                      [predecessor]).fetchone()
+    before = int(row[0] or 0) if row else 0
+    if not before or counts.rows_landed >= REPLACEMENT_MIN_SHARE * before:
+        return
+    what = (f"lands {counts.rows_landed} rows where the landed file it replaces (load "
+            f"{predecessor}) has {before}: less than {REPLACEMENT_MIN_SHARE:.0%}")
+    if allow_shrink:
+        ctx.notes.append(f"replacement {what} (--allow-shrink)")
+        return
+    raise ctx.error(
+        f"the corrected file {what} ({counts.rows_quarantined} of {counts.rows_read} rows "
+        "quarantined); it does not replace the landed file, which stays",
+        hint="see raw.quarantine for the reasons and deliver a corrected file; to replace the "
+             "data by this smaller delivery on purpose, load it with basismonitor ingest "
+             "--allow-shrink")
+
+
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
     with contextlib.suppress(duckdb.Error):   # no transaction open
         con.execute("rollback")
 
 
 def _land(con, config, src, spec, period, path, label, sha, load_id, loaded_at, scan,
-          predecessor) -> tuple[Counts, list[str]]:
+          predecessor, allow_shrink: bool = False) -> tuple[Counts, list[str]]:
     workdir = Path(tempfile.mkdtemp(prefix="basismonitor-ingest-"))
     try:
         con.execute("begin transaction")
@@ -291,6 +457,7 @@ def _land(con, config, src, spec, period, path, label, sha, load_id, loaded_at, 
         ctx.start()
         counts = _connector(src.kind)(ctx)
         if predecessor:
+            _check_shrink(con, ctx, predecessor, counts, allow_shrink)
             con.execute("update raw.loads set status = 'superseded', superseded_by = ? "
                         "where load_id = ?", [load_id, predecessor])
         con.execute("""insert into raw.loads (load_id, source, period, file_path, sha256, status,
@@ -313,13 +480,22 @@ def _land(con, config, src, spec, period, path, label, sha, load_id, loaded_at, 
 def ingest_inbox(warehouse: Path, inbox: Path, *, sources: Sequence[str] | None = None,
                  config: SourcesConfig | None = None,
                  progress: Callable[[str], None] | None = None,
-                 fetch: bool = True, refetch: bool = False) -> list[LoadResult]:
+                 fetch: bool = True, refetch: bool = False,
+                 allow_shrink: bool = False) -> list[LoadResult]:
     """Load what is new in the inbox, in dependency order.
 
     OData sources whose URL variable is set are fetched first (periods not yet in the inbox, or
     all with refetch=True). Stops at the first failed file: its failure is recorded in raw.loads
     and IngestionError raised (with .results holding every result so far); loads before it stay.
+    The warehouse lock (basismonitor.locks) is held throughout.
     """
+    with _writer(warehouse, "ingest"):
+        return _ingest_inbox(warehouse, inbox, sources=sources, config=config, progress=progress,
+                             fetch=fetch, refetch=refetch, allow_shrink=allow_shrink)
+
+
+def _ingest_inbox(warehouse, inbox, *, sources, config, progress, fetch, refetch,
+                  allow_shrink) -> list[LoadResult]:
     from .connectors.odata import fetch_missing
 
     config = config or load_config()
@@ -331,10 +507,15 @@ def ingest_inbox(warehouse: Path, inbox: Path, *, sources: Sequence[str] | None 
                 for fetched in fetch_missing(inbox, src, refetch=refetch):
                     if progress:
                         progress(f"fetched {fetched}")
-    for pending in discover(inbox, config, sources):
+    pending_files, skipped = discover_all(inbox, config, sources)
+    for item in skipped:
+        results.append(item)
+        if progress:
+            progress(item.line())
+    for pending in pending_files:
         try:
             result = load_file(warehouse, pending.source, pending.period, pending.path,
-                               config=config)
+                               config=config, allow_shrink=allow_shrink)
         except IngestionError as exc:
             if exc.result is not None:
                 results.append(exc.result)
@@ -348,5 +529,5 @@ def ingest_inbox(warehouse: Path, inbox: Path, *, sources: Sequence[str] | None 
     return results
 
 
-__all__ = ["KIND_ORDER", "LoadResult", "PendingFile", "discover", "ensure_schema",
-           "ingest_inbox", "load_file"]
+__all__ = ["KIND_ORDER", "LoadResult", "PendingFile", "discover", "discover_all",
+           "ensure_schema", "ingest_inbox", "load_file"]

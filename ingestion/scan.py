@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,7 +58,8 @@ def scan_file(path: Path, *, text: bool = True) -> FileScan:
     prev_byte = -1          # last byte of the previous chunk
     blanks: list[np.ndarray] = []
     last = b""
-    with open(path, "rb") as fh:
+    # O_NOFOLLOW: a file swapped for a symbolic link after discovery is not followed either
+    with os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as fh:
         while True:
             chunk = fh.read(CHUNK)
             if not chunk:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import math
 from collections.abc import Iterable
 
 
@@ -12,7 +13,14 @@ def lit(value: object) -> str:
         return "NULL"
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
+    if isinstance(value, int):
+        # beyond 64 bits DuckDB reads the digits as HUGEINT or DOUBLE: still a number
+        return str(int(value))
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "'nan'::DOUBLE"
+        if math.isinf(value):
+            return "'inf'::DOUBLE" if value > 0 else "'-inf'::DOUBLE"
         return repr(value)
     return "'" + str(value).replace("'", "''") + "'"
 

@@ -220,3 +220,23 @@ def test_failure_summary_for_a_dbt_failure_says_what_to_do():
     assert "edition 2016" in summary
     assert "fct_indicator_value: boom" in summary
     assert "trigger the refresh again" in summary
+
+
+def test_one_run_holds_the_warehouse_from_ingest_through_publish(dagbag):
+    """Issue 23.6: the two refresh DAGs raced (max_active_runs is per DAG; validate and publish sat
+    outside the pool). Every run claims the warehouse lease first and releases it last, also
+    after a failure (basismonitor.locks; tests/test_locks.py proves the lease with processes)."""
+    for dag_id in ("basismonitor_refresh", "basismonitor_registry_yearly"):
+        dag = dagbag.dags[dag_id]
+        claim, release = dag.task_dict["claim"], dag.task_dict["release"]
+        assert not claim.upstream_task_ids
+        for task_id, task in dag.task_dict.items():
+            if task_id.startswith("ingest.discover_"):
+                assert claim.task_id in task.get_flat_relative_ids(upstream=True), task_id
+        assert "publish" in release.upstream_task_ids
+        # setup / teardown: release runs also after a failure, and does not turn a failed run
+        # into a successful one (a plain all_done leaf would)
+        assert claim.is_setup and release.is_teardown
+        assert release.trigger_rule == "all_done_setup_success"
+        roots = [t for t in dag.task_dict.values() if not t.upstream_task_ids]
+        assert [t.task_id for t in roots] == ["claim"]

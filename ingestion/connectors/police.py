@@ -24,10 +24,14 @@ def land(ctx: LoadContext) -> Counts:
         ctx.check_areas("area_code")
     t = "nullif(trim(s.crimes), '')"
     code = codes_case_sql(t, {str(k): v for k, v in (ctx.opt("missing_codes") or {}).items()})
-    ok = f"regexp_full_match({t}, {lit(INTEGER)}) and try_cast({t} as bigint) >= 0"
+    ok = (f"regexp_full_match({t}, {lit(INTEGER)}) "
+          f"and coalesce(try_cast({t} as bigint) >= 0, false)")
     ctx.problems(f"""select s._row_number, {lit(label['crimes'])}, s.crimes,
         {lit(label['crimes'])} || ' ''' || {t} || ''' ' ||
-        case when regexp_full_match({t}, {lit(INTEGER)}) then 'is negative: a count cannot be'
+        case when regexp_full_match({t}, {lit(INTEGER)}) and {t} like '-%'
+             then 'is negative: a count cannot be negative'
+             when regexp_full_match({t}, {lit(INTEGER)})
+             then 'is beyond the range of a count (a 64-bit whole number)'
              else 'is not a whole number' end || '; landed as missing (invalid)', 'cell'
         from {ctx.good()} and {t} is not null and ({code}) is null and not ({ok})""")
     ctx.con.execute(f"""insert into raw.police_crimes (period, area_code, crime_type, crimes,

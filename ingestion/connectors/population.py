@@ -40,12 +40,15 @@ def land(ctx: LoadContext) -> Counts:
     n = "trim(s.population)"
     ctx.problems(f"""select s._row_number, {lit(label['population'])}, s.population,
         {lit(label['population'])} || ' ''' || {n} || ''' ' ||
-        case when regexp_full_match({n}, {lit(INTEGER)}) then 'is negative: a count cannot be'
+        case when regexp_full_match({n}, {lit(INTEGER)}) and {n} like '-%'
+             then 'is negative: a count cannot be negative'
+             when regexp_full_match({n}, {lit(INTEGER)})
+             then 'is beyond the range of a count (a 64-bit whole number)'
              when regexp_full_match({n}, '^[+-]?[0-9]+[.,][0-9]+$')
              then 'is not a whole number (decimal separator in a count)'
              else 'is not a number' end, 'row'
         from {ctx.good()} and not (regexp_full_match({n}, {lit(INTEGER)})
-                                   and try_cast({n} as bigint) >= 0)""")
+                                   and coalesce(try_cast({n} as bigint) >= 0, false))""")
     ctx.check_duplicates(["area_code", "age_group", "sex"], "buurt x age group x sex")
     if ctx.areas_source():
         ctx.check_areas("area_code", level="buurt")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from ..context import INTEGER, PROBLEMS, STG, Counts, LoadContext
-from ..pseudonym import hmac_sql
+from ..pseudonym import KEY_HINT, KeyRefused, hmac_sql, key_for_file
 from ..reader import Columns, norm, stage
 from ..sqlutil import ident, in_list, lit
 
@@ -44,8 +44,12 @@ def _land_codebook(ctx: LoadContext) -> Counts:
     label = {c: ctx.headers[st.columns[c]] for c in CODEBOOK}
     ctx.check_required({c: label[c] for c in ("variable", "item", "scale", "code")})
     ctx.problems(f"""select s._row_number, {lit(label['code'])}, s.code,
-        {lit(label['code'])} || ' ''' || trim(s.code) || ''' is not a whole number', 'row'
-        from {ctx.good()} and not regexp_full_match(trim(s.code), {lit(INTEGER)})""")
+        {lit(label['code'])} || ' ''' || trim(s.code) || ''' ' ||
+        case when regexp_full_match(trim(s.code), {lit(INTEGER)})
+             then 'is beyond the range of a code (a 32-bit whole number)'
+             else 'is not a whole number' end, 'row'
+        from {ctx.good()} and try_cast(case when regexp_full_match(trim(s.code), {lit(INTEGER)})
+                                            then trim(s.code) end as integer) is null""")
     scales = [str(x) for x in ctx.opt("scales") or []]
     if scales:
         ctx.problems(f"""select s._row_number, {lit(label['scale'])}, s.scale,
@@ -109,13 +113,19 @@ def _land_data(ctx: LoadContext) -> Counts:
                  f"(basismonitor ingest {ctx.source.name} loads the codebook before the data)")
     cb = {var: (item, scale, codes) for var, item, scale, codes in codebook}
     mapping = {**RESPONDENT, **(ctx.opt("columns") or {})}
+    try:
+        secret, key_note = key_for_file(ctx.path, ctx.sha256)
+    except KeyRefused as exc:
+        raise ctx.error(str(exc), hint=KEY_HINT) from exc
+    if key_note:
+        ctx.notes.append(key_note)
 
     def computed(_staged, _typed: bool) -> dict[str, str]:
         """Per-row work done while the file is read (one parallel pass): the key, the landed
         respondent fields and the check flags."""
         c = ident
         return {
-            "_key": hmac_sql(f"trim({c('respondent_id')})"),
+            "_key": hmac_sql(f"trim({c('respondent_id')})", secret),
             "_area": f"trim({c('area_code')})",
             "_age_group": age_group_sql(c("birth_year"), wave),
             "_sex": f"case trim({c('sex')}) when '1' then 'M' when '2' then 'V' end",
@@ -154,7 +164,7 @@ def _land_data(ctx: LoadContext) -> Counts:
         con.execute(f"create or replace temp table _survey_rows as select *, {extra} from {STG}")
         parts = [("_survey_rows", False)]
 
-    ctx.personal = {"respondent_id": hmac_sql("trim(s.respondent_id)"),
+    ctx.personal = {"respondent_id": hmac_sql("trim(s.respondent_id)", secret),
                     "birth_year": age_group_sql("s.birth_year", wave)}
     # lines the CSV parser rejected hold the agency id and birth year: never keep them
     con.execute(f"update {PROBLEMS} set raw_row = {lit(WITHHELD)} where raw_row is not null")

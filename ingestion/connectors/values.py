@@ -78,7 +78,7 @@ def classify_and_land(ctx: LoadContext, *, empty_reason: str = "empty") -> int:
                  else NULL end as value,
             case when t is null or ({code}) is not null or ({mapped}) is not null then NULL
                  when {is_number} and {negative_bad} then
-                     variable || ' ' || '''' || t || ''' is negative: a count cannot be'
+                     variable || ' ' || '''' || t || ''' is negative: a count cannot be negative'
                  when {is_number} then NULL
                  else {not_a_number_reason_sql('t', decimal, 'variable')} end as problem
         from _long""")

@@ -37,6 +37,18 @@ MARTS = Asset(name="basismonitor_marts", uri="file:///basismonitor/warehouse/mar
 PUBLISHED = Asset(name="basismonitor_published_edition", uri="file:///basismonitor/exports/latest")
 
 
+def _owner(dag_run) -> str:
+    """This run as the owner of the warehouse lease (basismonitor.locks), also set in the task's
+    environment so the warehouse lock lets this run's own writes through."""
+    import os
+
+    from basismonitor.locks import ENV_OWNER
+
+    owner = f"{dag_run.dag_id}/{dag_run.run_id}" if dag_run is not None else "airflow"
+    os.environ[ENV_OWNER] = owner
+    return owner
+
+
 def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]):
     """A refresh DAG over `sources` (names from ingestion/sources.yml, in dependency order)."""
 
@@ -66,6 +78,27 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
         default_args={"on_failure_callback": on_failure, "retries": 0},
     )
     def refresh():
+        @task(retries=3, retry_delay=timedelta(minutes=1))
+        def claim(params=None, logical_date=None, dag_run=None) -> str:
+            """Claim the warehouse for this run until `release` (basismonitor.locks): the other
+            refresh DAG, a second run and command-line writers wait for it, so no run validates
+            or publishes marts another run's build has just rebuilt. Waits at most
+            BASISMONITOR_LOCK_WAIT seconds, then fails (and retries) naming the holder."""
+            from basismonitor.locks import claim_lease
+
+            owner = _owner(dag_run)
+            claim_lease(settings_for(params, logical_date).warehouse, owner, progress=print)
+            return owner
+
+        @task
+        def release(params=None, logical_date=None, dag_run=None) -> None:
+            """Release this run's claim on the warehouse, after publish or after a failure (a
+            teardown task: it runs whatever happened, and does not decide the run's state)."""
+            from basismonitor.locks import release_lease
+
+            if not release_lease(settings_for(params, logical_date).warehouse, _owner(dag_run)):
+                print("the lease was not this run's (already released or taken over)")
+
         @task_group(group_id="ingest")
         def ingest_group():
             """Find the inbox's files per configured source and land each file (one mapped task per
@@ -76,11 +109,14 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
             def discover(source: str, params=None, logical_date=None) -> list[list[dict]]:
                 """The source's deliveries in the inbox: per period its files in load order (a
                 survey wave's codebook before its data). Already-landed files are skipped by load."""
-                from basismonitor.ingestion import discover as find
+                from basismonitor.ingestion import discover_all
 
                 settings = settings_for(params, logical_date)
                 deliveries: dict[str, list[dict]] = {}
-                for f in find(settings.inbox, sources=[source]):
+                found, ignored = discover_all(settings.inbox, sources=[source])
+                for item in ignored:   # links, files outside a period folder, unknown names
+                    print(f"ignored: {item.line()}")
+                for f in found:
                     deliveries.setdefault(f.period, []).append(
                         {"source": f.source, "period": f.period, "path": str(f.path)}
                     )
@@ -89,12 +125,15 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
             @task(pool=WAREHOUSE_POOL, outlets=[RAW_TABLES], max_active_tis_per_dag=1,
                   trigger_rule="none_failed", retries=2, retry_delay=timedelta(seconds=30),
                   retry_exponential_backoff=True)
-            def load(delivery: list[dict], params=None, logical_date=None) -> list[dict]:
+            def load(delivery: list[dict], params=None, logical_date=None,
+                     dag_run=None) -> list[dict]:
                 """Land one delivery's files in order, each all-or-nothing; rows a file cannot use go
                 to raw.quarantine with their reason."""
                 from pathlib import Path
 
                 from basismonitor.ingestion import load_file
+
+                _owner(dag_run)
 
                 settings = settings_for(params, logical_date)
                 reload = set((params or {}).get("reload_sources") or [])
@@ -110,12 +149,13 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
                                     "rows_quarantined": result.rows_quarantined})
                 return results
 
-            previous = None
+            previous = claimed
             for name in sources:
-                found = discover.override(task_id=f"discover_{name}")(name)
+                # the first follows the setup task `claim`, which Airflow requires to be all_success
+                rule = "all_success" if previous is claimed else "none_failed"
+                found = discover.override(task_id=f"discover_{name}", trigger_rule=rule)(name)
                 loaded = load.override(task_id=f"load_{name}").expand(delivery=found)
-                if previous is not None:
-                    previous >> found
+                previous >> found
                 previous = loaded
             return previous
 
@@ -133,10 +173,12 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
             return notes
 
         @task
-        def validate(params=None, logical_date=None) -> str | None:
+        def validate(params=None, logical_date=None, dag_run=None) -> str | None:
             """Great Expectations gate on every mart: a failing critical expectation stops publication."""
             from basismonitor.airflow_dbt import release_warehouse
             from basismonitor.pipeline import validate as gate
+
+            _owner(dag_run)
 
             release_warehouse()  # dbt-duckdb's handle, when the build ran in this process
             settings = settings_for(params, logical_date)
@@ -144,17 +186,20 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
             return str(result.docs_dir) if result.docs_dir else None
 
         @task(outlets=[PUBLISHED])
-        def publish(docs_dir: str | None, params=None, logical_date=None) -> str:
+        def publish(docs_dir: str | None, params=None, logical_date=None, dag_run=None) -> str:
             """Write the edition's exports aside and move them into place atomically."""
             from pathlib import Path
 
             from basismonitor.pipeline import publish as export
+
+            _owner(dag_run)
 
             settings = settings_for(params, logical_date)
             published = export(settings.warehouse, settings.exports, settings.edition,
                                docs_dir=Path(docs_dir) if docs_dir else None)
             return str(published.path)
 
+        claimed = claim()
         loaded = ingest_group()
         built = transform_group(group_id="transform", doc_md=TRANSFORM_DOC, pool=WAREHOUSE_POOL,
                                 outlets=[MARTS])
@@ -162,6 +207,7 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
         loaded >> checked >> built
         docs = validate()
         built >> docs
-        publish(docs)
+        published = publish(docs)
+        published >> release().as_teardown(setups=claimed)
 
     return refresh()

@@ -30,12 +30,26 @@ class StageTimes:
         return f"{parts}; total {total:.1f}s"
 
 
-def ingest(warehouse: Path, inbox: Path, *, progress: Progress = print) -> list:
+class RefreshStopped(RuntimeError):
+    """A stage refused to go on (e.g. --strict after quarantined rows); nothing was published."""
+
+
+def ingest(warehouse: Path, inbox: Path, *, progress: Progress = print,
+           strict: bool = False) -> list:
+    """Land what is new in the inbox and print the summary; with strict, quarantined rows or
+    ignored files stop the refresh (RefreshStopped) before anything is built or published."""
     from basismonitor.ingestion import ingest_inbox
+    from basismonitor.ingestion.cli import attention_lines, summary_lines
 
     if not inbox.exists():
         raise FileNotFoundError(f"inbox {inbox} does not exist: run `basismonitor demo` or deliver files")
-    return ingest_inbox(warehouse, inbox, progress=progress)
+    results = ingest_inbox(warehouse, inbox, progress=progress)
+    for line in summary_lines(results):
+        progress(line)
+    if strict and attention_lines(results):
+        raise RefreshStopped("--strict: rows were quarantined or files ignored (listed above); "
+                             "nothing was built or published")
+    return results
 
 
 def build(warehouse: Path, edition: int, *, base_period: int | None = None, progress: Progress = print,
@@ -50,6 +64,32 @@ def build(warehouse: Path, edition: int, *, base_period: int | None = None, prog
     leaves out dbt's unit tests: they test the code on fixtures, and the code is that of the
     recorded build before it, which ran them. Every successful
     build without an explicit select records what it saw, for the next changed_only build."""
+    with writing(warehouse, "build", progress):
+        return _build(warehouse, edition, base_period=base_period, progress=progress,
+                      select=select, full_refresh=full_refresh, changed_only=changed_only)
+
+
+def writing(warehouse: Path, what: str, progress: Progress = print, *, writes: bool = True):
+    """The warehouse lock for a stage (re-entrant: a refresh holds it through all stages); a
+    writing stage that takes it first then waits for DuckDB's own lock (a BI tool holding the
+    file open). Both waits are bounded (BASISMONITOR_LOCK_WAIT) and report the holder."""
+    import contextlib
+
+    from basismonitor.locks import is_held, wait_for_duckdb, warehouse_lock
+
+    @contextlib.contextmanager
+    def held():
+        outer = not is_held(warehouse)
+        with warehouse_lock(warehouse, what, progress=progress):
+            if outer and writes:
+                wait_for_duckdb(warehouse, progress=progress)
+            yield
+
+    return held()
+
+
+def _build(warehouse: Path, edition: int, *, base_period: int | None, progress: Progress,
+           select: str | None, full_refresh: bool, changed_only: bool) -> list[dict]:
     from basismonitor.build_state import plan_build, record_build
     from basismonitor.dbt import run_dbt
     from basismonitor.preflight import check_edition_has_figures, check_inputs
@@ -91,7 +131,8 @@ def validate(warehouse: Path, edition: int, *, docs_root: Path | None = None, pr
 
     check_edition_has_figures(warehouse, edition)
     docs_root = docs_root or PROJECT_ROOT / "var" / "validation"
-    result = validate_warehouse(warehouse, edition, docs_root=docs_root, progress=progress)
+    with writing(warehouse, "validate", progress, writes=False):
+        result = validate_warehouse(warehouse, edition, docs_root=docs_root, progress=progress)
     for failure in result.warnings:
         progress(f"  warning: {failure}")
     if not result.passed:
@@ -103,11 +144,58 @@ def validate(warehouse: Path, edition: int, *, docs_root: Path | None = None, pr
     return result
 
 
+class FiguresVanished(RuntimeError):
+    """Indicator x period figures of the published edition are missing from the new build."""
+
+
+def vanished_figures(warehouse: Path, exports: Path, edition: int) -> list[tuple[str, int, int]]:
+    """(indicator_code, period, rows before) of every indicator x period that the edition as
+    last published has and the warehouse's fact table no longer has at all (issue 23: a corrected
+    registry file whose rows were all quarantined made the 2024 registry indicators vanish from a
+    published edition, and the gate passed)."""
+    import duckdb
+
+    from basismonitor.config import duckdb_config
+
+    previous = Path(exports) / str(edition) / "fct_indicator_value.parquet"
+    if not previous.is_file():
+        return []
+    with duckdb.connect(str(warehouse), read_only=True, config=duckdb_config()) as con:
+        return [(str(a), int(b), int(c)) for a, b, c in con.execute("""
+            with before as (select indicator_code, period, count(*) as n
+                            from read_parquet(?) group by all),
+                 now as (select distinct indicator_code, period from marts.fct_indicator_value)
+            select b.indicator_code, b.period, b.n from before b
+            where not exists (select 1 from now where now.indicator_code = b.indicator_code
+                              and now.period = b.period)
+            order by 2, 1""", [str(previous)]).fetchall()]
+
+
+def check_vanished(warehouse: Path, exports: Path, edition: int, *, allow: bool = False,
+                   progress: Progress = print) -> None:
+    gone = vanished_figures(warehouse, exports, edition)
+    if not gone:
+        return
+    shown = ", ".join(f"{code} {period} ({n} rows)" for code, period, n in gone[:10])
+    more = f" and {len(gone) - 10} more" if len(gone) > 10 else ""
+    text = (f"{len(gone)} indicator x period figures of the published edition {edition} are "
+            f"missing from the new build: {shown}{more}")
+    if allow:
+        progress(f"  warning: {text} (--allow-vanished)")
+        return
+    raise FiguresVanished(
+        text + "; nothing was published. Check raw.loads and raw.quarantine for a delivery that "
+        "landed no rows; to publish without them on purpose, use --allow-vanished")
+
+
 def publish(warehouse: Path, exports: Path, edition: int, *, docs_dir: Path | None = None,
-            progress: Progress = print):
+            progress: Progress = print, allow_vanished: bool = False):
     from basismonitor.publish import publish_edition
 
-    published = publish_edition(warehouse, exports, edition, validation_docs=docs_dir, progress=progress)
+    check_vanished(warehouse, exports, edition, allow=allow_vanished, progress=progress)
+    with writing(warehouse, "publish", progress, writes=False):
+        published = publish_edition(warehouse, exports, edition, validation_docs=docs_dir,
+                                    progress=progress)
     latest = os.readlink(Path(exports) / "latest") if (Path(exports) / "latest").is_symlink() else "-"
     progress(f"published edition {edition} to {published.path} (exports/latest -> {latest})")
     return published
@@ -115,9 +203,20 @@ def publish(warehouse: Path, exports: Path, edition: int, *, docs_dir: Path | No
 
 def refresh(settings: Settings, *, edition: int | None = None, base_period: int | None = None,
             progress: Progress = print, full_refresh: bool = False,
-            changed_only: bool = False) -> StageTimes:
-    """All stages in this process; returns the wall time per stage. full_refresh, changed_only:
-    see build."""
+            changed_only: bool = False, strict: bool = False,
+            allow_vanished: bool = False) -> StageTimes:
+    """All stages in this process, holding the warehouse lock from ingest through publish (a
+    second refresh waits, bounded, or refuses; it never breaks this one); returns the wall time
+    per stage. full_refresh, changed_only: see build; strict: see ingest."""
+    with writing(settings.warehouse, "refresh", progress):
+        return _refresh(settings, edition=edition, base_period=base_period, progress=progress,
+                        full_refresh=full_refresh, changed_only=changed_only, strict=strict,
+                        allow_vanished=allow_vanished)
+
+
+def _refresh(settings: Settings, *, edition: int | None, base_period: int | None,
+             progress: Progress, full_refresh: bool, changed_only: bool,
+             strict: bool, allow_vanished: bool = False) -> StageTimes:
     edition = edition or settings.edition
     base_period = base_period if base_period is not None else settings.base_period
     times = StageTimes()
@@ -129,12 +228,12 @@ def refresh(settings: Settings, *, edition: int | None = None, base_period: int 
         times.seconds[name] = time.perf_counter() - start
         return out
 
-    timed("ingest", ingest, settings.warehouse, settings.inbox, progress=progress)
+    timed("ingest", ingest, settings.warehouse, settings.inbox, progress=progress, strict=strict)
     timed("build", build, settings.warehouse, edition, base_period=base_period, progress=progress,
           full_refresh=full_refresh, changed_only=changed_only, dbt_vars=settings.dbt_vars)
     gate = timed("validate", validate, settings.warehouse, edition, progress=progress)
     timed("publish", publish, settings.warehouse, settings.exports, edition, docs_dir=gate.docs_dir,
-          progress=progress)
+          progress=progress, allow_vanished=allow_vanished)
     progress(f"refresh done: {times.report()}")
     return times
 
@@ -187,6 +286,39 @@ def _full_refresh(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _clean_errors(run):
+    """A failing stage prints one `error:` line (as `basismonitor ingest` does), not a traceback;
+    the exit status is 1 (2 for --strict)."""
+    import functools
+    import sys
+
+    @functools.wraps(run)
+    def wrapper(args) -> int:
+        from basismonitor.dbt import DbtFailed
+        from basismonitor.ingestion import IngestionError
+        from basismonitor.locks import WarehouseBusy
+        from basismonitor.validation import GateFailed
+
+        try:
+            return run(args)
+        except RefreshStopped as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        except (IngestionError, GateFailed, DbtFailed, WarehouseBusy, FileNotFoundError,
+                FiguresVanished) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+
+    return wrapper
+
+
+def _allow_vanished(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--allow-vanished", action="store_true",
+        help="publish even when indicator x period figures of the edition as last published are "
+             "missing from the new build (refused by default)")
+
+
 def _run_build(args) -> int:
     s = _settings(args)
     build(s.warehouse, s.edition, base_period=s.base_period, select=args.select,
@@ -202,17 +334,24 @@ def _run_validate(args) -> int:
 
 def _run_publish(args) -> int:
     s = _settings(args)
-    gate = validate(s.warehouse, s.edition)
-    publish(s.warehouse, s.exports, s.edition, docs_dir=gate.docs_dir)
+    with writing(s.warehouse, "publish", writes=False):
+        gate = validate(s.warehouse, s.edition)
+        publish(s.warehouse, s.exports, s.edition, docs_dir=gate.docs_dir,
+                allow_vanished=args.allow_vanished)
     return 0
 
 
 def _run_refresh(args) -> int:
     s = _settings(args)
     refresh(s, base_period=s.base_period, full_refresh=args.full_refresh,
-            changed_only=args.changed_only)
-    print(f"warehouse: {s.warehouse}  (open: duckdb {s.warehouse} -readonly)")
-    print(f"exports:   {s.exports / str(s.edition)}")
+            changed_only=args.changed_only, strict=args.strict,
+            allow_vanished=args.allow_vanished)
+    published = s.exports / str(s.edition)
+    print(f"exports:   {published}")
+    # readers open the published copy: one that opens the warehouse holds DuckDB's lock on it,
+    # and the next refresh has to wait for it
+    print(f"open it:   duckdb {published / f'basismonitor_{s.edition}.duckdb'} -readonly")
+    print(f"warehouse: {s.warehouse}  (the pipeline's own; do not keep it open)")
     return 0
 
 
@@ -223,21 +362,26 @@ def register(subparsers) -> None:
     p.add_argument("--select", help="dbt node selection (default: everything)")
     _vars(p)
     _full_refresh(p)
-    p.set_defaults(func=_run_build)
+    p.set_defaults(func=_clean_errors(_run_build))
 
     p = subparsers.add_parser("validate", help="run the Great Expectations gate on the marts")
     _common(p)
     _vars(p)
-    p.set_defaults(func=_run_validate)
+    p.set_defaults(func=_clean_errors(_run_validate))
 
     p = subparsers.add_parser("publish", help="validate, then export the edition atomically to exports/<edition>/")
     _common(p, exports=True)
     _vars(p)
-    p.set_defaults(func=_run_publish)
+    _allow_vanished(p)
+    p.set_defaults(func=_clean_errors(_run_publish))
 
     p = subparsers.add_parser("refresh", help="ingest -> build -> validate -> publish in this process")
     _common(p, inbox=True, exports=True)
     p.add_argument("--base-period", type=int, help="development compass base period")
     _vars(p)
     _full_refresh(p)
-    p.set_defaults(func=_run_refresh)
+    _allow_vanished(p)
+    p.add_argument("--strict", action="store_true",
+                   help="stop after ingest (exit status 2, nothing published) when rows were "
+                        "quarantined or inbox files ignored")
+    p.set_defaults(func=_clean_errors(_run_refresh))

@@ -279,8 +279,27 @@ def _write_parquet(con, relation: str, path: Path, doc: dict | None = None) -> N
                                row_group_size=ROW_GROUP_SIZE)
 
 
+# A text cell starting with one of these is read as a formula by Excel and LibreOffice (an area
+# name `=HYPERLINK(...)` becomes a live link, `@SUM(...)|cmd` worse): the CSV exports prefix it
+# with an apostrophe, which the spreadsheet shows as text (OWASP's CSV-injection advice). The
+# Parquet, DuckDB and workbook exports keep the value as it is (they are typed, not parsed).
+FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def _csv_text(name: str, dtype: str) -> str:
+    """The select item of a column for a CSV export: text columns neutralised (FORMULA_START)."""
+    if dtype != "VARCHAR":
+        return _q(name)
+    col = _q(name)
+    return (f"case when regexp_matches({col}, '{FORMULA_START}') then chr(39) || {col} "
+            f"else {col} end as {col}")
+
+
 def _write_csv(con, relation: str, path: Path) -> None:
-    con.execute(f"copy {relation} to '{path}' (format csv, header true, delimiter ',')")
+    columns = [(r[0], r[1]) for r in con.execute(f"describe {relation}").fetchall()]
+    select = ", ".join(_csv_text(c, t) for c, t in columns)
+    con.execute(f"copy (select {select} from {relation}) to '{path}' "
+                "(format csv, header true, delimiter ',')")
 
 
 def _write_dutch_csv(con, relation: str, columns: list[tuple[str, str]], path: Path) -> None:
@@ -288,7 +307,7 @@ def _write_dutch_csv(con, relation: str, columns: list[tuple[str, str]], path: P
     def cell(name: str, dtype: str) -> str:
         if dtype in ("DOUBLE", "FLOAT", "REAL") or dtype.startswith("DECIMAL"):
             return f"replace(cast({_q(name)} as varchar), '.', ',') as {_q(name)}"
-        return _q(name)
+        return _csv_text(name, dtype)
 
     body = path.with_name(path.name + ".body")
     select = ", ".join(cell(c, t) for c, t in columns)

@@ -13,6 +13,8 @@ from basismonitor.ingestion import LoadResult, load_config, load_file
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
+# A key of the length ingestion requires for survey data that is not the demo's own (not secret).
+TEST_KEY = "test-key-of-adequate-length-0123456789"
 CBS_2017 = SHARED / "data" / "cbs-groningen-2017"
 
 # The demo municipality (docs/SOURCES.md): two wijken, four buurten in edition 2008; in 2019
@@ -211,7 +213,7 @@ class Demo:
 
 @pytest.fixture
 def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Demo:
-    monkeypatch.setenv("BASISMONITOR_PSEUDONYM_KEY", "test-key")
+    monkeypatch.setenv("BASISMONITOR_PSEUDONYM_KEY", TEST_KEY)
     return Demo(tmp_path)
 
 

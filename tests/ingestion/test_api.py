@@ -137,9 +137,16 @@ def test_ingest_inbox_lands_everything_then_skips_it(demo):
     lines: list[str] = []
     results = ingest_inbox(demo.warehouse, demo.inbox, config=demo.config, progress=lines.append)
     assert all(isinstance(r, LoadResult) for r in results)
+    # the README and the folder 'oud' are not loaded: listed, with the reason (issue 18)
+    ignored = {Path(r.path).name: r.message for r in results if r.status == "ignored"}
+    assert set(ignored) == {"README.txt", "oud"}
+    assert "matches no file of source survey" in ignored["README.txt"]
+    assert "is no period" in ignored["oud"]
+    results = [r for r in results if r.status != "ignored"]
     assert {r.status for r in results} == {"landed"}, [r.message for r in results]
-    assert len(lines) == len(results) == 12
-    again = ingest_inbox(demo.warehouse, demo.inbox, config=demo.config)
+    assert len(lines) == len(results) + 2 == 14
+    again = [r for r in ingest_inbox(demo.warehouse, demo.inbox, config=demo.config)
+             if r.status != "ignored"]
     assert {r.status for r in again} == {"skipped"}
     assert [r.load_id for r in again] == [r.load_id for r in results]
     assert demo.one("select count(*) from raw.loads") == 12

@@ -326,7 +326,7 @@ def test_negative_counts(demo_areas):
     d = demo_areas
     r = d.load("population", 2014, d.population(2014, rows=[pop_row(n="-5")]))
     [q] = d.quarantine(r.load_id)
-    assert "is negative: a count cannot be" in q["reason"] and q["scope"] == "row"
+    assert "is negative: a count cannot be negative" in q["reason"] and q["scope"] == "row"
     reg = d.load("registry", 2014, d.registry(2014, rows=[
         ["GM9014", "GM9014", "Groningen-demo", "G", "Gemeente", "-10", "1", "-2"]]))
     cells = {q["column_name"]: q["reason"] for q in d.quarantine(reg.load_id)}

@@ -26,10 +26,35 @@ def test_ingest_the_inbox_prints_one_line_per_file_and_a_total(demo: Demo, capsy
     assert out[0].split()[:4] == ["areas", "2008", "gebiedsindeling_2008.csv", "landed"]
     assert out[1].split()[:4] == ["population", "2014", "bevolking_2014.csv", "landed"]
     assert "read=2 landed=1 quarantined=1" in out[1]
-    assert out[-1] == ("total: 2 files (2 landed, 0 replaced, 0 skipped, 0 failed); rows read 9 "
-                       "= landed 8 + quarantined 1 (ok)")
+    # a quarantined row is never "(ok)": the summary lists the file (issue 18)
+    assert out[-2] == ("total: 2 files (2 landed, 0 replaced, 0 skipped, 0 failed), 0 ignored; "
+                       "rows read 9 = landed 8 + quarantined 1 (see below)")
+    assert out[-1].startswith("  quarantined: ") and "bevolking_2014.csv: 1 rows, 0 cells" in out[-1]
     assert run("--inbox", str(demo.inbox), "--warehouse", str(demo.warehouse), "--no-fetch") == 0
-    assert "2 skipped" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "2 skipped" in out and out.splitlines()[-1].endswith("(ok)")
+
+
+def test_strict_exits_non_zero_for_quarantined_rows_or_ignored_files(demo: Demo, capsys):
+    """Issue 18: a file outside a period folder, or a load with quarantined rows, is listed with
+    its reason; --strict exits 2 for either, without --strict the exit status stays 0."""
+    demo.areas(2008)
+    (demo.inbox / "population").mkdir(parents=True)
+    (demo.inbox / "population" / "bevolking_2014.csv").write_text("stray file\n")
+    args = ("--inbox", str(demo.inbox), "--warehouse", str(demo.warehouse), "--no-fetch")
+    assert run(*args, "--strict") == 2
+    out = capsys.readouterr()
+    assert "0 failed), 1 ignored;" in out.out and "(see below)" in out.out
+    assert "ignored: " in out.out and "not in a period folder" in out.out
+    assert "--strict" in out.err
+    (demo.inbox / "population" / "bevolking_2014.csv").unlink()
+    assert run(*args, "--strict") == 0
+    capsys.readouterr()
+    demo.population(2014, rows=[["2014-01-01", "BU90140101", "15-24", "M", "5"],
+                                ["2014-01-01", "BU90140101", "15-24", "V", "-1"]])
+    assert run(*args, "--strict") == 2
+    out = capsys.readouterr().out
+    assert "quarantined: " in out and "bevolking_2014.csv: 1 rows" in out
 
 
 def test_environment_defaults(demo: Demo, capsys, monkeypatch):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from basismonitor.ingestion import load_config, pseudonym
 from basismonitor.ingestion.pseudonym import DemoKeyWarning, pseudonymise
-from conftest import SURVEY_HEADER, Demo, csv_text, survey_rows
+from conftest import SURVEY_HEADER, TEST_KEY, Demo, csv_text, survey_rows
 
 
 def survey_frame(wave: int, n: int = 6) -> pd.DataFrame:
@@ -29,7 +29,7 @@ def test_respondents_are_pseudonymised_and_birth_years_become_age_groups(demo_ar
               "from raw.survey_respondents order by 1")
     expected_age = {1: "15-24", 2: "25-44", 3: "25-44", 4: "45-64", 5: "45-64", 6: "65+"}
     for (row, key, area, age, sex), src in zip(got, rows, strict=True):
-        assert key == pseudonymise(src[0], b"test-key")
+        assert key == pseudonymise(src[0], TEST_KEY.encode())
         assert area == src[2] and sex == ("M" if src[4] == 1 else "V")
         assert age == expected_age[row], (row, 2014 - src[3])
     # neither the agency id nor the birth year is stored anywhere in the warehouse
@@ -93,7 +93,7 @@ def test_spss_sav_with_user_missing_codes(demo_areas):
     assert d.q("""select answer_code, missing_reason from raw.survey_answers
                   where _row_number = 1 and variable = 'v01'""") == [(9, "dont_know")]
     assert d.q("select respondent_key from raw.survey_respondents where _row_number = 2") == [
-        (pseudonymise(frame.loc[1, "respondent_id"], b"test-key"),)]
+        (pseudonymise(frame.loc[1, "respondent_id"], TEST_KEY.encode()),)]
 
 
 def test_excel_and_parquet_deliveries(demo_areas):
@@ -141,22 +141,60 @@ def test_cp1252_csv_with_accents_is_transcoded(demo_areas):
                "'opm%'") == [("opm_é", "opmerking_é")]
 
 
-def test_demo_key_warns_once(demo_areas, monkeypatch):
+@pytest.mark.parametrize("key", [None, "short-key"])
+def test_survey_file_without_an_adequate_key_is_refused(demo_areas, monkeypatch, key):
+    """Issue 23.8: with no key (the public demo key) or a short one, pseudonyms of real survey
+    data are reversible: the data file is refused, nothing lands, and the message says why."""
+    from basismonitor.ingestion import IngestionError, load_file
+
+    d = demo_areas
+    d.load("survey", 2014, d.codebook(2014))
+    if key is None:
+        monkeypatch.delenv("BASISMONITOR_PSEUDONYM_KEY")
+    else:
+        monkeypatch.setenv("BASISMONITOR_PSEUDONYM_KEY", key)
+    with pytest.raises(IngestionError) as caught:
+        load_file(d.warehouse, "survey", "2014", d.survey_csv(2014), config=d.config)
+    text = str(caught.value)
+    assert "BASISMONITOR_PSEUDONYM_KEY" in text and "wijkenquete_2014" in text
+    assert ("not set" in text) if key is None else ("9 characters" in text)
+    assert d.one("select count(*) from raw.survey_respondents") == 0
+    assert d.one("select status from raw.loads where file_name like 'wijkenquete_%'") == "failed"
+
+
+def test_demo_files_keep_the_demo_key_and_say_so(demo_areas, monkeypatch):
+    """The demo's own files (listed with their sha256 in the inbox's _demo_manifest.json) may use
+    the public demo key; the load says so. The same file edited is no longer the demo's."""
+    import hashlib
+    import json
+
+    from basismonitor.ingestion import IngestionError, load_file
+
     d = demo_areas
     monkeypatch.delenv("BASISMONITOR_PSEUDONYM_KEY")
-    monkeypatch.setattr(pseudonym, "_warned", False)
     d.load("survey", 2014, d.codebook(2014))
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        from basismonitor.ingestion import load_file
-        load_file(d.warehouse, "survey", "2014", d.survey_csv(2014), config=d.config)
-        load_file(d.warehouse, "survey", "2014", d.survey_csv(2014, survey_rows(2014, 7)),
-                  config=d.config)
-    demo_warnings = [w for w in caught if issubclass(w.category, DemoKeyWarning)]
-    assert len(demo_warnings) == 1
-    assert "demo-only-not-secret" in str(demo_warnings[0].message)
+    data = d.survey_csv(2014)
+    rel = data.relative_to(d.inbox).as_posix()
+    sha = hashlib.sha256(data.read_bytes()).hexdigest()
+    (d.inbox / "_demo_manifest.json").write_text(
+        json.dumps({"files": [{"path": rel, "sha256": sha}]}), encoding="utf-8")
+    r = load_file(d.warehouse, "survey", "2014", data, config=d.config)
+    assert r.status == "landed" and "public demo key" in r.message
     key = d.one("select respondent_key from raw.survey_respondents where _row_number = 1")
     assert key == pseudonymise("W2014-000000", b"demo-only-not-secret")
+    assert "demo key" in d.one("select message from raw.loads where load_id = ?", [r.load_id])
+    data.write_text(data.read_text() + "W2014-999999;2014;BU90140101;1980;1;1;1;1\n")
+    with pytest.raises(IngestionError, match="not set"):
+        load_file(d.warehouse, "survey", "2014", data, config=d.config)
+
+
+def test_the_python_api_still_warns_on_the_demo_key(monkeypatch):
+    monkeypatch.delenv("BASISMONITOR_PSEUDONYM_KEY", raising=False)
+    monkeypatch.setattr(pseudonym, "_warned", False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pseudonymise("x")
+    assert any(issubclass(w.category, DemoKeyWarning) for w in caught)
 
 
 def test_reconciliation_counts_respondents(demo_areas):

@@ -149,6 +149,8 @@ def _estimate(args: argparse.Namespace) -> pd.DataFrame:
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise UsageError(f"{path}: the file is empty (0 bytes)")
     if getattr(args, "model", "direct") == "fay-herriot":
         if not args.covariates:
             raise UsageError("--model fay-herriot needs --covariates FILE")
@@ -307,6 +309,9 @@ def _estimate_with(
     try:
         con.execute(f"CREATE TEMP VIEW respondents AS SELECT * FROM {_reader(path)}")
         types = _types(con, "respondents")
+        if not con.execute("SELECT count(*) FROM respondents").fetchone()[0]:
+            raise UsageError(f"{path}: no data rows (only a header?); columns: "
+                             f"{', '.join(types)}")
         for option, col in (
             ("--value", args.value),
             ("--weight", args.weight),
@@ -451,10 +456,16 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if "direct" in result.columns:  # --model fay-herriot
         table = result
+        numbers = table[["estimate"]].astype(float)
     else:
         table = result[["domain", "n", "estimate", "se", "ci_low", "ci_high"]].rename(
             columns={"domain": "area"}
         )
+        numbers = table[["estimate", "se", "ci_low", "ci_high"]].astype(float)
+    if numbers.isin([float("inf"), float("-inf")]).to_numpy().any():
+        print(f"basismonitor estimate: error: {args.file}: the values of {args.value!r} are too "
+              "large: the estimate overflows to infinity (values near 1e308?)", file=sys.stderr)
+        return 2
     if args.out:
         out = Path(args.out)
         try:
