@@ -66,7 +66,8 @@ def build(warehouse: Path, edition: int, *, base_period: int | None = None, prog
     build without an explicit select records what it saw, for the next changed_only build."""
     with writing(warehouse, "build", progress):
         return _build(warehouse, edition, base_period=base_period, progress=progress,
-                      select=select, full_refresh=full_refresh, changed_only=changed_only)
+                      select=select, full_refresh=full_refresh, changed_only=changed_only,
+                      dbt_vars=dbt_vars)
 
 
 def writing(warehouse: Path, what: str, progress: Progress = print, *, writes: bool = True):
@@ -89,7 +90,8 @@ def writing(warehouse: Path, what: str, progress: Progress = print, *, writes: b
 
 
 def _build(warehouse: Path, edition: int, *, base_period: int | None, progress: Progress,
-           select: str | None, full_refresh: bool, changed_only: bool) -> list[dict]:
+           select: str | None, full_refresh: bool, changed_only: bool,
+           dbt_vars: dict | None = None) -> list[dict]:
     from basismonitor.build_state import plan_build, record_build
     from basismonitor.dbt import run_dbt
     from basismonitor.preflight import check_edition_has_figures, check_inputs
