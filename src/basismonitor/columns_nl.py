@@ -24,6 +24,7 @@ COLUMN_NL = {
     "period": "Jaar",
     "edition": "Editie",
     "base_period": "Basisjaar",
+    "current_period": "Eindjaar",
     "indicator_code": "Indicatorcode",
     "node_level": "Niveau",
     "node_code": "Code",
@@ -102,7 +103,7 @@ COLUMN_NL = {
 # separator, indices with one decimal; other decimals with up to four (no float noise on show:
 # the cell keeps the exact value)
 YEAR_COLUMNS = {
-    "area_edition", "period", "edition", "base_period", "valid_from", "valid_to",
+    "area_edition", "period", "edition", "base_period", "current_period", "valid_from", "valid_to",
     "first_year", "last_year",
 }  # fmt: skip
 INDEX_COLUMNS = {"index_value", "city_index"} | {

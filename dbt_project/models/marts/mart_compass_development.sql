@@ -188,6 +188,7 @@ final as (
     select
         cast(edition as integer) as edition,
         cast({{ var('base_period') }} as integer) as base_period,
+        cast({{ var('development_period') or var('current_period') }} as integer) as current_period,
         cast(area_edition as integer) as area_edition,
         cast(gemeente_code as varchar) as gemeente_code,
         cast(area_code as varchar) as area_code,

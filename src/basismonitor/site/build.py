@@ -299,6 +299,7 @@ class SiteBuilder:
             "gemeente_name": ed.gemeente_name,
             "gemeente_code": ed.gemeente_code,
             "base_period": ed.base_period,
+            "development_period": ed.development_period,
             "has_development": self.has_development,
             "legend": legend_html(),
         }
@@ -363,7 +364,7 @@ class SiteBuilder:
         d_rows = self.development.get(code, {})
         s_views = node_views(s_rows, self.labels)
         d_views = node_views(d_rows, self.labels)
-        period = f"{ed.base_period}–{ed.edition}"
+        period = f"{ed.base_period}–{ed.development_period}"
         charts = [
             (
                 "status",
@@ -451,13 +452,15 @@ class SiteBuilder:
         """One population number per area, everywhere on the site: ("20.690", "20.690 inwoners
         (2024)"). The compass's Inwoners indicator (the figure in the Indicatoren table, with its
         period) where the edition has it; else the profile's register count, said as such."""
-        row = self.status.get(code, {}).get(f"indicator-{POPULATION_INDICATOR}")
-        if row is not None and not row.get("suppressed") and not fmt.is_missing(row.get("value")):
-            series = self.trend_series.get((code, POPULATION_INDICATOR), {})
-            shown = [p for p, v in series.items() if v is not None]
-            when = f" ({max(shown)})" if shown else ""
-            number = fmt.count(row["value"])
-            return number, f"{number} inwoners{when}"
+        # counts are not in the status compass (issue 18): the figure of the edition's year, or the
+        # latest before it, from the published facts (the Indicatoren table's trend)
+        series = self.trend_series.get((code, POPULATION_INDICATOR), {})
+        shown = sorted((p, v) for p, v in series.items()
+                       if p <= self.ed.edition and v is not None and not fmt.is_missing(v))
+        if shown:
+            when, value = shown[-1]
+            number = fmt.count(value)
+            return number, f"{number} inwoners ({when})"
         population = area.get("population")
         if population is None or fmt.is_missing(population):
             return "", None
@@ -519,6 +522,7 @@ class SiteBuilder:
                 continue
             ind = cell.level == "indicator"
             unit = self.ed.indicator(cell.code).get("unit") if ind else None
+            relative = ind and fmt.is_additive_total(self.ed.indicator(cell.code))
             note = view.reason if row.get("suppressed") else ""
             note = "; ".join(
                 p for p in (note, "" if ind else composite_note(row), weighting_note(row)) if p
@@ -530,8 +534,10 @@ class SiteBuilder:
                     "label": view.label,
                     "base": fmt.value(row.get("base_value"), unit) if ind else "",
                     "current": fmt.value(row.get("current_value"), unit) if ind else "",
-                    "change": fmt.change(row.get("change"), unit) if ind else "",
-                    "city_change": fmt.change(row.get("city_change"), unit) if ind else "",
+                    "change": (fmt.relative_change(row.get("change")) if relative
+                               else fmt.change(row.get("change"), unit)) if ind else "",
+                    "city_change": (fmt.relative_change(row.get("city_change")) if relative
+                                    else fmt.change(row.get("city_change"), unit)) if ind else "",
                     "index": fmt.index(row.get("index_value")),
                     "klass": badge(view.fill, class_text(row)),
                     "significant": fmt.yes_no(row.get("significant")) if ind else "",

@@ -102,6 +102,8 @@ class Edition:
     gemeente_code: str
     gemeente_name: str
     base_period: int | None
+    development_period: int  # the development compass runs base_period -> this (the edition, or
+    # earlier where the figures end earlier: mart_compass_development.current_period)
     areas: pd.DataFrame  # compass areas: area_code, area_name, parent_code, parent_name, ...
     status: pd.DataFrame
     development: pd.DataFrame
@@ -202,9 +204,12 @@ def load_edition(edition_dir: Path) -> Edition:
     base_period = None
     if "base_period" in development and development["base_period"].notna().any():
         base_period = int(development["base_period"].max())
+    development_period = edition
+    if "current_period" in development and development["current_period"].notna().any():
+        development_period = int(development["current_period"].max())
     development = blank_suppressed(development, DEVELOPMENT_MEASURES)
     development = development.copy()
-    for column, period in (("base_value", base_period), ("current_value", edition)):
+    for column, period in (("base_value", base_period), ("current_value", development_period)):
         if column in development and period is not None:
             hide = [
                 row.node_level == "indicator"
@@ -247,6 +252,7 @@ def load_edition(edition_dir: Path) -> Edition:
         gemeente_code=gemeente_code,
         gemeente_name=str(gemeente_name),
         base_period=base_period,
+        development_period=development_period,
         areas=compass,
         status=status.reset_index(drop=True),
         development=development.reset_index(drop=True),

@@ -79,6 +79,18 @@ def change(v, unit: str | None) -> str:
     return f"{text}{f.change_suffix}"
 
 
+def relative_change(v) -> str:
+    """A count's change in the development compass, relative: '+9,9%' (docs/STATISTICS.md 10)."""
+    if is_missing(v):
+        return DASH
+    return f"{number(float(v), 1, sign=True)}%"
+
+
+def is_additive_total(indicator: dict) -> bool:
+    """Counts and surfaces (dbt macro is_additive_total): their change is relative."""
+    return indicator.get("kind") == "registry_count" or indicator.get("unit") == "ha"
+
+
 def interval(low, high, unit: str | None) -> str:
     """A 95% confidence interval: '32,0 – 40,0%'."""
     if is_missing(low) or is_missing(high):
