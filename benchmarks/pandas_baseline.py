@@ -461,6 +461,9 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
     }).reset_index(drop=True)
 
     # --- the compasses ----------------------------------------------------------------------------
+    # counts and surfaces are descriptive (dbt macro is_additive_total): not in the status compass,
+    # and their change in the development compass is relative
+    additive = set(ind.loc[(ind["kind"] == "registry_count") | (ind["unit"] == "ha"), "indicator_code"])
     dim = ind[["indicator_code", "source_kind", "polarity", "theme_code", "weight"]].merge(
         d["themes"][["theme_code", "quadrant_code"]], on="theme_code").merge(
         d["quadrants"][["quadrant_code", "is_judged"]], on="quadrant_code")
@@ -485,7 +488,7 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
         idx = np.where(np.nan_to_num(spread, nan=0.0) == 0, 100.0, idx)
         return np.where(both, idx, np.nan)
 
-    status = cur[~cur["is_city"]].merge(dim, on="indicator_code").merge(
+    status = cur[~cur["is_city"] & ~cur["indicator_code"].isin(additive)].merge(dim, on="indicator_code").merge(
         cur[cur["is_city"]][["gemeente_code", "indicator_code", "value", "weighting_converged"]].rename(
             columns={"value": "city_value", "weighting_converged": "city_wc"}),
         on=["gemeente_code", "indicator_code"], how="left")
@@ -498,7 +501,10 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
                        how="left", suffixes=("", "_base"))
     paired["weighting_converged"] = converged_and(paired["weighting_converged"],
                                                   paired["weighting_converged_base"])
-    paired["change"] = paired["value"] - paired["value_base"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        relative = 100 * (paired["value"] / paired["value_base"].where(paired["value_base"] != 0) - 1)
+    paired["change"] = np.where(paired["indicator_code"].isin(additive), relative,
+                                paired["value"] - paired["value_base"])
     paired["contrast_change"] = paired["contrast_with_city"] - paired["contrast_with_city_base"]
     paired["contrast_change_se"] = np.sqrt(paired["contrast_se"] ** 2 + paired["contrast_se_base"] ** 2)
     paired["suppression_reason"] = paired["suppression_reason"].fillna(paired["suppression_reason_base"]).fillna(
@@ -621,13 +627,15 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
             "edition": current_period, "area_edition": status["area_edition"], "gemeente_code": status["gemeente_code"],
             "area_code": status["area_code"], "node_level": "indicator", "node_code": status["indicator_code"],
             "parent_node_code": status["theme_code"], "quadrant_code": status["quadrant_code"],
-            "is_judged": status["is_judged_node"], "value": status["value"], "city_value": status["city_value"],
+            "is_judged": status["is_judged_node"], "value": status["value"].where(status["idx"].notna()),
+            "city_value": status["city_value"],
             "index_value": status["idx"], "class": indicator_class(status), "significant": status["significant"],
             "suppressed": status["suppressed"] | status["idx"].isna(),
             "suppression_reason": status["suppression_reason"].fillna(pd.Series(
                 np.where(status["city_value"].isna(), "no city value", None), index=status.index)),
             "n_unweighted": status["n_unweighted"], "standard_error": status["standard_error"],
-            "ci_low": status["ci_low"], "ci_high": status["ci_high"], "n_children": None, "n_children_shown": None,
+            "ci_low": status["ci_low"].where(status["idx"].notna()),
+            "ci_high": status["ci_high"].where(status["idx"].notna()), "n_children": None, "n_children_shown": None,
             "weighting_converged": status["weighting_converged"]}),
         pd.DataFrame({
             "edition": current_period, "area_edition": current, "gemeente_code": s_comp["gemeente_code"],
@@ -644,7 +652,8 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
     d_comp = rings(dev)
     development_mart = pd.concat([
         pd.DataFrame({
-            "edition": current_period, "base_period": base_period, "area_edition": dev["area_edition"],
+            "edition": current_period, "base_period": base_period, "current_period": current_period,
+            "area_edition": dev["area_edition"],
             "gemeente_code": dev["gemeente_code"], "area_code": dev["area_code"], "node_level": "indicator",
             "node_code": dev["indicator_code"], "parent_node_code": dev["theme_code"],
             "quadrant_code": dev["quadrant_code"], "is_judged": dev["is_judged_node"],
@@ -655,7 +664,8 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
                 np.where(dev["idx"].isna(), "no city change", None), index=dev.index)),
             "n_children": None, "n_children_shown": None, "weighting_converged": dev["weighting_converged"]}),
         pd.DataFrame({
-            "edition": current_period, "base_period": base_period, "area_edition": current,
+            "edition": current_period, "base_period": base_period, "current_period": current_period,
+            "area_edition": current,
             "gemeente_code": d_comp["gemeente_code"], "area_code": d_comp["area_code"],
             "node_level": d_comp["node_level"], "node_code": d_comp["node_code"],
             "parent_node_code": d_comp["parent_node_code"], "quadrant_code": d_comp["quadrant_code"],

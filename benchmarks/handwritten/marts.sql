@@ -549,7 +549,7 @@ select 'centre', 'centrum', 'Centrum';
 
 create or replace temp table dim_indicator as
 select
-    i.indicator_code, i.source_kind, cast(i.polarity as integer) as polarity, i.theme_code,
+    i.indicator_code, i.source_kind, i.kind, i.unit, cast(i.polarity as integer) as polarity, i.theme_code,
     t.quadrant_code, q.is_judged, cast(coalesce(i.weight, 1) as double) as theme_weight
 from catalogue.indicators as i
 inner join catalogue.themes as t on t.theme_code = i.theme_code
@@ -572,7 +572,8 @@ compared as (
     from cur
     inner join dim_indicator as d on d.indicator_code = cur.indicator_code
     left join city on city.gemeente_code = cur.gemeente_code and city.indicator_code = cur.indicator_code
-    where not cur.is_city
+    -- counts and surfaces are descriptive: not in the status compass
+    where not cur.is_city and not coalesce(d.kind = 'registry_count' or d.unit = 'ha', false)
 ),
 spreads as (
     select gemeente_code, indicator_code,
@@ -603,13 +604,16 @@ paired as (
         cur.gemeente_code, cur.area_code, cur.is_city, cur.area_edition, cur.indicator_code,
         cur.value as current_value,
         base.value as base_value,
-        cur.value - base.value as change,
+        -- a count changes relatively (%)
+        case when coalesce(d.kind = 'registry_count' or d.unit = 'ha', false)
+            then 100 * (cur.value / nullif(base.value, 0) - 1) else cur.value - base.value end as change,
         cur.contrast_with_city - base.contrast_with_city as contrast_change,
         sqrt(cur.contrast_se * cur.contrast_se + base.contrast_se * base.contrast_se) as contrast_change_se,
         coalesce(cur.suppression_reason, base.suppression_reason,
             case when base.value is null then 'no value in base period ' || ${base_period} end) as suppression_reason,
         converged_and(cur.weighting_converged, base.weighting_converged) as weighting_converged
     from cur
+    inner join dim_indicator as d on d.indicator_code = cur.indicator_code
     left join base on base.area_code = cur.area_code and base.indicator_code = cur.indicator_code
 ),
 compared as (
@@ -738,7 +742,7 @@ select
     cast(theme_code as varchar) as parent_node_code,
     cast(quadrant_code as varchar) as quadrant_code,
     cast(is_judged_node as boolean) as is_judged,
-    cast(value as double) as value,
+    cast(case when idx is not null then value end as double) as value,
     cast(city_value as double) as city_value,
     cast(idx as double) as index_value,
     cast(case
@@ -751,8 +755,8 @@ select
     cast(coalesce(suppression_reason, case when city_value is null then 'no city value' end) as varchar) as suppression_reason,
     cast(n_unweighted as bigint) as n_unweighted,
     cast(standard_error as double) as standard_error,
-    cast(ci_low as double) as ci_low,
-    cast(ci_high as double) as ci_high,
+    cast(case when idx is not null then ci_low end as double) as ci_low,
+    cast(case when idx is not null then ci_high end as double) as ci_high,
     cast(null as integer) as n_children,
     cast(null as integer) as n_children_shown,
     cast(weighting_converged as boolean) as weighting_converged
@@ -776,6 +780,7 @@ from (
 select
     cast(${current_period} as integer) as edition,
     cast(${base_period} as integer) as base_period,
+    cast(${current_period} as integer) as current_period,
     cast(area_edition as integer) as area_edition,
     cast(gemeente_code as varchar) as gemeente_code,
     cast(area_code as varchar) as area_code,
@@ -803,7 +808,8 @@ select
 from development_ring
 union all
 select
-    cast(${current_period} as integer), cast(${base_period} as integer), (select edition from current_edition),
+    cast(${current_period} as integer), cast(${base_period} as integer), cast(${current_period} as integer),
+    (select edition from current_edition),
     gemeente_code, area_code, node_level, node_code, parent_node_code, quadrant_code, is_judged,
     null, null, null, null, idx, index_class(idx, is_judged), null, not shown,
     case when not shown then 'too few parts shown (' || n_children_shown || ' of ' || n_children || ')' end,
