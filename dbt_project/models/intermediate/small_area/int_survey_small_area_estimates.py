@@ -7,7 +7,8 @@ indicator_small_area seed lists (basismonitor.stats.small_area). Rows: estimatio
 (buurten with respondents) and fay_herriot (every buurt with all covariates: the EBLUP, or the
 synthetic prediction where it has no respondents), with MSE, CV, suppression and the fit.
 
-Incremental per wave like int_survey_estimates (the same fingerprint and stale-wave hooks).
+A table rebuilt in every build: the fit depends on the registry covariates and the seed too,
+not only on the wave's survey inputs, so a stored wave could go stale (docs: _small_area__models.yml).
 Only aggregates leave this model: no respondent key, no answer.
 """
 
@@ -15,7 +16,8 @@ import pandas as pd
 
 
 def model(dbt, session):
-    dbt.config(materialized="incremental", incremental_strategy="append")
+    dbt.config(materialized="table")
+    dbt.ref("int_survey_wave_inputs")  # read by waves_to_build: declared here for dbt's graph
     from basismonitor.dbt_models import typed, waves_to_build
     from basismonitor.stats.small_area import OUTPUT_COLUMNS, small_area_table
 
