@@ -46,8 +46,9 @@ if [ "$status" -ne 0 ]; then
 fi
 cat <<MSG
 
-Warehouse: $BASISMONITOR_WAREHOUSE
-  open it:  .venv/bin/python -c "import duckdb; print(duckdb.connect('$BASISMONITOR_WAREHOUSE', read_only=True).sql('select * from marts.mart_area_profile'))"
+Warehouse: $BASISMONITOR_WAREHOUSE (the pipeline's own: readers open the published copy below,
+  so that they never hold the lock the next refresh needs)
+  open it:  .venv/bin/python -c "import duckdb; print(duckdb.connect('$BASISMONITOR_EXPORTS/$edition/basismonitor_$edition.duckdb', read_only=True).sql('select * from marts.mart_area_profile'))"
 Exports:   $BASISMONITOR_EXPORTS/$edition  (latest -> $edition): Parquet, CSV, ;-CSV for Excel, manifest.json
   compass pages:     $BASISMONITOR_EXPORTS/$edition/site/index.html (open in a browser from disk)
   validation report: $BASISMONITOR_EXPORTS/$edition/validation/index.html
