@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -207,9 +208,14 @@ def test_every_area_has_a_name_or_a_numbered_marker_on_the_map(tiny_built_site, 
 
 
 def test_printing_an_area_page_keeps_every_column(tiny_built_site, tmp_path):
-    from conftest import chromium_binary
+    # tests/site/conftest.py's helper, by path: in a whole-suite run another folder's conftest
+    # module may already stand under the name `conftest`
+    import importlib.util
 
-    binary, pdftotext = chromium_binary(), shutil.which("pdftotext")
+    spec = importlib.util.spec_from_file_location("site_conftest", Path(__file__).with_name("conftest.py"))
+    site_conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(site_conftest)
+    binary, pdftotext = site_conftest.chromium_binary(), shutil.which("pdftotext")
     if binary is None or pdftotext is None:
         pytest.skip("needs Chromium and poppler-utils' pdftotext (apt-get install poppler-utils)")
     page = _pages(tiny_built_site / "site")["area"]
