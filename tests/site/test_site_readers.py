@@ -7,9 +7,9 @@ Printing uses Chromium's own `--print-to-pdf` and reads the PDF back with popple
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -208,14 +208,12 @@ def test_every_area_has_a_name_or_a_numbered_marker_on_the_map(tiny_built_site, 
 
 
 def test_printing_an_area_page_keeps_every_column(tiny_built_site, tmp_path):
-    # tests/site/conftest.py's helper, by path: in a whole-suite run another folder's conftest
-    # module may already stand under the name `conftest`
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("site_conftest", Path(__file__).with_name("conftest.py"))
-    site_conftest = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(site_conftest)
-    binary, pdftotext = site_conftest.chromium_binary(), shutil.which("pdftotext")
+    # the Chromium lookup of tests/site/conftest.py; not imported: in a whole-suite run the
+    # module name `conftest` may stand for another folder's conftest
+    binary = os.environ.get("CHROMIUM") or next(
+        (shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)),
+        None)
+    pdftotext = shutil.which("pdftotext")
     if binary is None or pdftotext is None:
         pytest.skip("needs Chromium and poppler-utils' pdftotext (apt-get install poppler-utils)")
     page = _pages(tiny_built_site / "site")["area"]
