@@ -80,7 +80,7 @@ def test_export_holds_parquet_and_csv_of_every_mart(refreshed):
 
 
 def test_registry_value_and_its_index_match_the_source_file(refreshed):
-    """woz_waarde 2024 per wijk is the KWB file's g_woz, and its index follows DOMAIN.md 7."""
+    """woz_waarde 2024 per wijk is the KWB file's g_woz, and its index follows docs/METHOD.md §7."""
     kwb = _kwb(refreshed, refreshed.edition)
     wijken = kwb[kwb.recs.str.strip() == "Wijk"].assign(v=lambda d: d.g_woz.map(_number))
     city = _number(kwb[kwb.recs.str.strip() == "Gemeente"].g_woz.iloc[0])

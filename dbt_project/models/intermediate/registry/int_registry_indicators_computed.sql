@@ -211,7 +211,7 @@ crimes_rolled_up as (
         coalesce(compass_area_code, gemeente_code) as area_code,
         compass_area_code is null as is_city,
         crime_type,
-        -- not applicable / empty buurten do not block the total (DOMAIN.md 6)
+        -- not applicable / empty buurten do not block the total (docs/METHOD.md §6)
         case
             when count(missing_reason) filter (where missing_reason in ('hidden', 'unknown', 'invalid')) = 0
                 then sum(crimes)
