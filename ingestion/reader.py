@@ -14,7 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -51,6 +51,8 @@ class Staged:
     typed: str | None = None         # CSV with extras_type: relation of the typed rows
     text: str | None = None          # ... and of the rows re-read as text (or None)
     crs: str | None = None           # GIS files: the CRS the file declares (ingestion/gis.py)
+    path: Path | None = None         # CSV: the UTF-8 file DuckDB read (delivered_cells)
+    delimiter: str | None = None     # CSV: its delimiter
 
     def has(self, canonical: str) -> bool:
         return canonical in self.columns
@@ -226,6 +228,35 @@ def _transcode(ctx: LoadContext, encoding: str) -> Path:
     return target
 
 
+def delivered_cells(staged: Staged, cells: Iterable[tuple[int, str]]) -> dict[tuple[int, str], str]:
+    """The text of cells (row number, stg column) exactly as the CSV delivers it. A typed read
+    turns ``99999999999999999999`` into 1e+20 and ``-0`` into 0; a quarantine entry shows what
+    the file says. One pass of Python's csv reader over the file, made only when cells are
+    asked for (a row number is the line its record starts on, minus the header line)."""
+    wanted: dict[int, list[str]] = {}
+    for row, column in cells:
+        wanted.setdefault(int(row), []).append(column)
+    if not wanted or staged.path is None or staged.delimiter is None:
+        return {}
+    index = {name: i for i, name in enumerate(staged.order)}
+    found: dict[tuple[int, str], str] = {}
+    last = max(wanted)
+    with open(staged.path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=staged.delimiter, quotechar='"')
+        start = 1
+        for record in reader:
+            row = start - 1
+            start = reader.line_num + 1
+            if row in wanted:
+                for column in wanted[row]:
+                    i = index.get(column)
+                    if i is not None and i < len(record):
+                        found[(row, column)] = record[i]
+            if row >= last:
+                break
+    return found
+
+
 def _header_line(path: Path) -> str:
     with open(path, encoding="utf-8-sig", newline="") as fh:
         return fh.readline().rstrip("\r\n")
@@ -366,6 +397,7 @@ def _stage_csv(ctx: LoadContext, cols: Columns, extras_type: str | None = None,
         con.execute(f"""create or replace temp view _csv_rows as
             select m.r as _row_number, c.* from _csv c join _rowmap m on m.k = c.rowid - {base}""")
     staged.typed = "_csv_rows" if types else None
+    staged.path, staged.delimiter = path, delimiter
     text_part = None
     if recover:
         assert ctx.workdir is not None

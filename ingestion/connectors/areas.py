@@ -70,6 +70,7 @@ def land(ctx: LoadContext) -> Counts:
     level_sql = lit(level_fixed) if level_fixed else f"lower(trim(s.{st.col('area_level')}))"
     if st.has("parent_code"):
         parent = f"nullif(trim(s.{st.col('parent_code')}), '')"
+        _check_parent_cycles(ctx, code, parent, labels["parent_code"], st.col("parent_code"))
     elif ctx.opt("parent") == "from_code":
         parent = (f"case when {code} like 'BU%' and length({code}) = 10 "
                   f"then 'WK' || substr({code}, 3, 6) "
@@ -93,6 +94,29 @@ def land(ctx: LoadContext) -> Counts:
     if value_cols:
         land_values(ctx, "_area_rows", value_cols)
     return ctx.finish(landed)
+
+
+def _check_parent_cycles(ctx: LoadContext, code: str, parent: str, label: str, col: str) -> None:
+    """Every row of a parent cycle (an area that is its own parent, grandparent, ...) is
+    rejected, naming the cycle's codes: dbt's tree test would otherwise fail later on the
+    whole edition without saying which file or codes. A row that only hangs below a cycle is
+    kept (its own parent link is fine) and is reported by its missing ancestor later."""
+    ctx.problems(f"""
+        with recursive edges as (
+            select s._row_number, {code} as child, {parent} as parent
+            from {ctx.good()} and {parent} is not null),
+        walk(start_row, start, node, path, depth) as (
+            select _row_number, child, parent, [child, parent], 1 from edges
+            union all
+            select w.start_row, w.start, e.parent, list_append(w.path, e.parent), w.depth + 1
+            from walk w join edges e on e.child = w.node
+            where w.node <> w.start and w.depth < 12)
+        select w.start_row, {lit(label)}, s.{col},
+            'parent cycle: ' || array_to_string(w.path, ' -> ') || ' (area ' || w.start ||
+            ' is its own ' || case w.depth when 1 then 'parent' when 2 then 'grandparent'
+            else 'ancestor' end || '); every area of the cycle is quarantined', 'row'
+        from walk w join {STG} s on s._row_number = w.start_row
+        where w.node = w.start""")
 
 
 # WKT grammar (2D/3D points; POINT, LINESTRING, POLYGON and their MULTI forms, or EMPTY), exact

@@ -18,7 +18,7 @@ import re
 
 from ..context import INTEGER, PROBLEMS, STG, Counts, LoadContext
 from ..pseudonym import KEY_HINT, KeyRefused, hmac_sql, key_for_file
-from ..reader import Columns, norm, stage
+from ..reader import Columns, delivered_cells, norm, stage
 from ..sqlutil import ident, in_list, lit
 
 CODEBOOK = {"variable": "variabele", "item": "item", "question": "vraag", "scale": "schaal",
@@ -192,6 +192,8 @@ def _land_data(ctx: LoadContext) -> Counts:
             else:
                 answers.append(cast)
         inserts.append((relation, answers))
+    if st.typed:
+        _show_as_delivered(ctx, st, questions)
     con.execute(f"insert into {PROBLEMS} (_row_number, column_name, value, reason, scope) "
                 "select _row_number, column_name, value, reason, scope from _bad_cells")
 
@@ -306,6 +308,26 @@ def _check_duplicate_ids(ctx: LoadContext, label: str, parts) -> None:
     ctx.problems(f"""select _row_number, {lit(label)}, _key,
         'duplicate respondent: the same ' || {lit(label)} || ' occurs in rows ' || row_list ||
         ' (shown as its key); every copy is quarantined', 'row' from _dups""")
+
+
+def _show_as_delivered(ctx: LoadContext, st, questions) -> None:
+    """Answers read typed are numbers; a quarantined cell shows the text the file has
+    (``99999999999999999999``, ``-0``, ``3.50``), in its value and its reason."""
+    cells = ctx.con.execute("select distinct _row_number, position from _bad_cells").fetchall()
+    if not cells:
+        return
+    text = delivered_cells(st, [(row, questions[pos - 1]) for row, pos in cells])
+    fixes = [(row, pos, text[(row, questions[pos - 1])]) for row, pos in cells
+             if (row, questions[pos - 1]) in text]
+    if not fixes:
+        return
+    ctx.con.execute("create or replace temp table _delivered (r bigint, p integer, t varchar)")
+    ctx.con.executemany("insert into _delivered values (?, ?, ?)", fixes)
+    ctx.con.execute("""update _bad_cells b set
+            reason = replace(b.reason, chr(39) || b.value || chr(39), chr(39) || d.t || chr(39)),
+            value = d.t
+        from _delivered d where d.r = b._row_number and d.p = b.position
+          and d.t is distinct from b.value""")
 
 
 def _code(value) -> int | None:

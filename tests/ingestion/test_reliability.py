@@ -13,7 +13,7 @@ from basismonitor.ingestion import IngestionError, discover_all, ingest_inbox
 from basismonitor.ingestion.context import LoadContext
 from basismonitor.ingestion.reader import MAX_REJECT_SHARE, _reconcile_lines
 from basismonitor.ingestion.scan import scan_file
-from conftest import BUURTEN_2008, Demo, csv_text, survey_rows
+from conftest import BUURTEN_2008, Demo, areas_csv, csv_text, survey_rows
 
 POLICE_HEADER = ["WijkenEnBuurten", "Perioden", "SoortMisdrijf", "GeregistreerdeMisdrijven_1"]
 
@@ -294,3 +294,44 @@ def test_a_formula_without_a_computed_value_is_noted_not_silently_empty(demo_are
     (q,) = d.quarantine(r.load_id)
     assert (q["row_number"], q["column_name"], q["value"]) == (2, "v01", "=2+1")
     assert "without a computed value" in q["reason"]
+
+
+# -- 11. a parent cycle in an areas file ------------------------------------------------------------
+
+def test_a_parent_cycle_is_refused_at_ingest_naming_the_codes(demo: Demo):
+    """A wijk whose parent is one of its own buurten (and a buurt that is its own parent): the
+    rows of each cycle are quarantined with the cycle's codes, the rest of the file lands."""
+    text = areas_csv(BUURTEN_2008)
+    wijk = "WK" + BUURTEN_2008[0][2:8]
+    buurt = BUURTEN_2008[0]
+    lines = text.splitlines()
+    lines = [line.replace(f"{wijk};Wijk {wijk[-2:]};wijk;GM9014",
+                          f"{wijk};Wijk {wijk[-2:]};wijk;{buurt}") for line in lines]
+    selfish = BUURTEN_2008[-1]
+    lines = [line.replace(f";buurt;WK{selfish[2:8]};", f";buurt;{selfish};")
+             if line.startswith(selfish) else line for line in lines]
+    path = demo.write("areas", 2008, "gebiedsindeling_2008.csv", "\n".join(lines) + "\n")
+    r = demo.load("areas", 2008, path)
+    q = {x["row_number"]: x for x in demo.quarantine(r.load_id) if x["scope"] == "row"}
+    reasons = {x["reason"] for x in q.values()}
+    assert f"parent cycle: {wijk} -> {buurt} -> {wijk} (area {wijk} is its own grandparent); " \
+           "every area of the cycle is quarantined" in reasons
+    assert any(f"parent cycle: {selfish} -> {selfish} (area {selfish} is its own parent)" in x
+               for x in reasons)
+    assert {x["column_name"] for x in q.values()} == {"ouder_code"}
+    assert r.rows_quarantined == 3 and r.rows_landed == r.rows_read - 3
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "-0", "3.50", "1E2", "07", "NaN"])
+def test_a_survey_answer_is_quarantined_as_delivered_not_reformatted(demo_areas: Demo, value):
+    """The answers of a CSV are read typed (numbers); the quarantine shows the cell's text as
+    the file has it, not the number it was read as (1e+20, 0, 3.5, 100.0)."""
+    d = demo_areas
+    d.load("survey", 2014, d.codebook(2014))
+    rows = survey_rows(2014)
+    rows[2][5] = value                          # v01 of the third respondent
+    r = d.load("survey", 2014, d.survey_csv(2014, rows))
+    q = [x for x in d.quarantine(r.load_id) if x["column_name"] == "v01"]
+    assert len(q) == 1 and q[0]["row_number"] == 3
+    assert q[0]["value"] == value
+    assert f"v01 '{value}' is not a code of the codebook" in q[0]["reason"]
