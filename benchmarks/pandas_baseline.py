@@ -288,7 +288,7 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
     # --- activities -------------------------------------------------------------------------------
     regs = d["registrations"].copy()
     regs["buurt_code"] = regs["area_code"].str.strip()
-    programme_years = regs[["programme", "period"]].drop_duplicates()
+    programme_years = group_lists(regs, ["programme", "period"], "load_id").rename("programme_load_ids").reset_index()
     regs["edition"] = edition_of(regs["period"])
     located = regs.drop(columns="area_code").merge(buurten, on=["edition", "buurt_code"])
     act_ind = ind[ind.source_kind == "activity"]
@@ -344,7 +344,7 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
              count_below, "no denominator"], None),
         "value": np.where(kind == "activity_rate", 1000 * numer / safe_den, numer / safe_den),
         "city_value_source": "computed from buurten",
-        "load_ids": [x if isinstance(x, list) else [] for x in m["load_ids"]],
+        "load_ids": [x if isinstance(x, list) else y for x, y in zip(m["load_ids"], m["programme_load_ids"], strict=True)],
     })
 
     # --- survey (the dbt build's estimates) -------------------------------------------------------

@@ -265,7 +265,9 @@ cells as (
     from raw.activity_registrations
     group by all
 ),
-programme_years as (select distinct programme, period from cells),
+programme_years as (
+    select programme, period, list_distinct(flatten(list(load_ids))) as load_ids from cells group by all
+),
 located as (
     select c.*, b.gemeente_code, b.area_code
     from cells as c
@@ -306,7 +308,7 @@ measured as (
             when 'activity_share' then coalesce(c.n_outcome_base, 0)
             when 'activity_amount' then p.population
         end as denominator,
-        coalesce(c.load_ids, []) as load_ids
+        coalesce(c.load_ids, y.load_ids) as load_ids
     from ind
     inner join programme_years as y on y.programme = ind.item
     inner join population as p on p.period = y.period

@@ -4,7 +4,8 @@
 --   activity_share   share of registrations with an outcome in answer_codes among those with an
 --                    outcome in denominator (e.g. mediation cases resolved among closed cases),
 --   activity_amount  budget granted per inhabitant (euro).
--- Areas without registrations count zero (the grid comes from the register population). A count
+-- Areas without registrations count zero (the grid comes from the register population); the
+-- lineage of such a zero is the programme year's file(s), which hold no registration there. A count
 -- below the catalogue's min_count (a rate's registrations; a share's cases and the cases with the
 -- outcome) or a population below min_population is suppressed.
 
@@ -59,7 +60,9 @@ located as (
 
 programme_years as (
 
-    select distinct programme, period from cells
+    select programme, period, list_distinct(flatten(list(load_ids))) as load_ids
+    from cells
+    group by all
 
 ),
 
@@ -115,7 +118,8 @@ grid as (
         population.gemeente_code,
         population.area_code,
         population.is_city,
-        population.population
+        population.population,
+        programme_years.load_ids as programme_load_ids
     from indicators
     inner join programme_years
         on programme_years.programme = indicators.item
@@ -138,7 +142,7 @@ measured as (
             when 'activity_share' then coalesce(counted.n_outcome_base, 0)
             when 'activity_amount' then grid.population
         end as denominator,
-        coalesce(counted.load_ids, []) as load_ids
+        coalesce(counted.load_ids, grid.programme_load_ids) as load_ids
     from grid
     left join counted
         on counted.indicator_code = grid.indicator_code
