@@ -68,10 +68,12 @@ def demo_file(path: Path, sha256: str) -> bool:
                for f in files)
 
 
-def key_for_file(path: Path, sha256: str) -> tuple[bytes, str | None]:
-    """The key to pseudonymise a survey file with, and a note for the load (demo key) or None.
+def key_for_file(path: Path, sha256: str, what: str = "survey respondents"
+                 ) -> tuple[bytes, str | None]:
+    """The key to pseudonymise a survey (or incident) file with, and a note for the load (demo
+    key) or None.
 
-    Real survey data needs BASISMONITOR_PSEUDONYM_KEY of at least MIN_KEY_LENGTH characters;
+    Real survey and incident data needs BASISMONITOR_PSEUDONYM_KEY of at least MIN_KEY_LENGTH characters;
     the demo's own files (see demo_file) may use the public demo key, and say so."""
     value = os.environ.get(ENV_KEY) or ""
     if len(value) >= MIN_KEY_LENGTH:
@@ -84,7 +86,7 @@ def key_for_file(path: Path, sha256: str) -> tuple[bytes, str | None]:
                                           f"{DEMO_KEY!r}: demo data, not for real respondents")
     if not value:
         raise KeyRefused(
-            f"{ENV_KEY} is not set: survey respondents cannot be pseudonymised (only the demo's "
+            f"{ENV_KEY} is not set: {what} cannot be pseudonymised (only the demo's "
             "own files may use the public demo key, which makes pseudonyms reversible)")
     raise KeyRefused(
         f"{ENV_KEY} has {len(value)} characters, fewer than {MIN_KEY_LENGTH}: too weak to keep "

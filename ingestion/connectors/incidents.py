@@ -1,7 +1,8 @@
 """Police incident exports (kind ``incidents``: BVH, one row per incident) -> raw.incidents.
 
 - ``incident_key`` is the HMAC-SHA256 of the police incident id (ingestion/pseudonym.py, the
-  survey's key): the id itself is not landed. A duplicate id quarantines every copy.
+  survey's key; a real export is refused without BASISMONITOR_PSEUDONYM_KEY, as a survey is):
+  the id itself is not landed. A duplicate id quarantines every copy.
 - ``begin_at`` is required: a row without a begin date-time that parses is quarantined (the year
   of an incident is the year of its begin date-time, and without it the incident has no year).
   ``end_at`` / ``reported_at`` that do not parse are cell problems and land NULL.
@@ -19,7 +20,7 @@ from __future__ import annotations
 from basismonitor.config import load_spatial
 
 from ..context import STG, Counts, LoadContext, number_check_sql
-from ..pseudonym import hmac_sql
+from ..pseudonym import KEY_HINT, KeyRefused, hmac_sql, key_for_file
 from ..reader import Columns, stage
 from ..sqlutil import lit
 from .areas import CRS_BOUNDS
@@ -46,6 +47,14 @@ def land(ctx: LoadContext) -> Counts:
                             extras=ctx.opt("extra_columns", "fail"),
                             ignore=[str(i) for i in ctx.opt("ignore_columns") or []]))
     label = {c: ctx.headers[st.columns[c]] for c in st.columns}
+    # incident ids are often sequential: under the public demo key their pseudonyms would be
+    # reversed by trying every id, so a real export needs the deployment's own key
+    try:
+        secret, key_note = key_for_file(ctx.path, ctx.sha256, "police incident ids")
+    except KeyRefused as exc:
+        raise ctx.error(str(exc), hint=KEY_HINT) from exc
+    if key_note:
+        ctx.notes.append(key_note)
     for c in PERSONAL:
         if st.has(c):
             ctx.personal[st.columns[c]] = "'(personal data: see the delivered file)'"
@@ -108,7 +117,7 @@ def land(ctx: LoadContext) -> Counts:
     ctx.con.execute(f"""insert into raw.incidents (period, incident_key, incident_type,
             begin_at, end_at, reported_at, year, x_rd, y_rd, police_wijk, police_buurt, street,
             house_number, postcode, _source, _file, _sha256, _row_number, _load_id, _loaded_at)
-        select {ctx.period}, {hmac_sql('trim(s.incident_id)')}, {opt('incident_type')},
+        select {ctx.period}, {hmac_sql('trim(s.incident_id)', secret)}, {opt('incident_type')},
                {begin}, {opt('end_at', timestamp_sql('s.end_at'))},
                {opt('reported_at', timestamp_sql('s.reported_at'))}, year({begin}),
                {x_rd}, {y_rd}, {opt('police_wijk')}, {opt('police_buurt')}, {opt('street')},

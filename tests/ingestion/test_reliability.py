@@ -335,3 +335,33 @@ def test_a_survey_answer_is_quarantined_as_delivered_not_reformatted(demo_areas:
     assert len(q) == 1 and q[0]["row_number"] == 3
     assert q[0]["value"] == value
     assert f"v01 '{value}' is not a code of the codebook" in q[0]["reason"]
+
+
+# -- 8. the pseudonym key also guards police incident ids ------------------------------------------
+
+def _incidents_csv(demo: Demo) -> Path:
+    header = ["Incident Identificatie", "Incidentsoort code", "Begin-pleegdatum/tijd", "X", "Y"]
+    rows = [[f"2017{i:08d}", "A72", "01-03-2017 14:00", "233500", "582500"] for i in range(1, 4)]
+    return demo.write("politie_incidenten", 2017, "fietsdiefstal_2017.csv",
+                      csv_text(header, rows))
+
+
+def test_a_real_incident_export_is_refused_without_the_key(demo: Demo, monkeypatch):
+    """Sequential incident ids under the public demo key would be reversed by trying every id:
+    without the deployment's own key the export is refused, naming the setting."""
+    path = _incidents_csv(demo)
+    monkeypatch.delenv("BASISMONITOR_PSEUDONYM_KEY")
+    with pytest.raises(IngestionError, match="BASISMONITOR_PSEUDONYM_KEY is not set: police "
+                                             "incident ids cannot be pseudonymised"):
+        demo.load("politie_incidenten", 2017, path)
+
+
+def test_incident_keys_depend_on_the_deployment_key(demo: Demo, monkeypatch):
+    path = _incidents_csv(demo)
+    r = demo.load("politie_incidenten", 2017, path)
+    assert r.rows_landed == 3
+    keys = {k for (k,) in demo.q("select incident_key from raw.incidents")}
+    from basismonitor.ingestion.pseudonym import DEMO_KEY, pseudonymise
+    assert keys == {pseudonymise(f"2017{i:08d}", os.environ["BASISMONITOR_PSEUDONYM_KEY"].encode())
+                    for i in range(1, 4)}
+    assert not keys & {pseudonymise(f"2017{i:08d}", DEMO_KEY.encode()) for i in range(1, 4)}

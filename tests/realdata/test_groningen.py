@@ -7,6 +7,7 @@ the source files by an independent route (csv/openpyxl and a plain DuckDB spatia
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
 from collections import Counter
@@ -43,7 +44,16 @@ def _refresh(root: Path, vars_: dict | None = None):
     shutil.copy(shared_path(*POLICE), police)
     warehouse = root / "warehouse.duckdb"
     quiet = lambda _: None  # noqa: E731
-    results = pipeline.ingest(warehouse, inbox, progress=quiet)
+    # the police export is real data: its incident ids need the deployment's own key
+    old_key = os.environ.get("BASISMONITOR_PSEUDONYM_KEY")
+    os.environ["BASISMONITOR_PSEUDONYM_KEY"] = "groningen-test-key-0123456789abcdef"
+    try:
+        results = pipeline.ingest(warehouse, inbox, progress=quiet)
+    finally:
+        if old_key is None:
+            os.environ.pop("BASISMONITOR_PSEUDONYM_KEY", None)
+        else:
+            os.environ["BASISMONITOR_PSEUDONYM_KEY"] = old_key
     edition = int(settings["edition"])
     pipeline.build(warehouse, edition, base_period=int(settings["base_period"]),
                    dbt_vars={**settings["vars"], **(vars_ or {})}, progress=quiet)
