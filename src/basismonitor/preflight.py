@@ -45,7 +45,9 @@ def _connect(warehouse: Path):
 
 def check_inputs(warehouse: Path, vars_: dict) -> list[str]:
     """Before the build: raise PreflightError for inputs that cannot make a compass; return notes
-    worth printing (e.g. which sources' divisions reach the compass by overlay)."""
+    worth printing (e.g. which sources' divisions reach the compass by overlay). The catalogue's
+    seeds are checked first (check_seeds): a malformed row is named before dbt runs."""
+    check_seeds()
     warehouse = Path(warehouse)
     if not warehouse.exists():
         raise PreflightError(f"warehouse {warehouse} does not exist: run `basismonitor ingest` first")
