@@ -180,9 +180,16 @@ def test_adding_an_indicator_reaches_facts_compass_and_pages(project, refreshed,
                               [NEW_CODE]).fetchone()
         areas = con.execute("select count(distinct area_code) from marts.mart_compass_status"
                             ).fetchone()[0]
+        development = con.execute("""select count(distinct area_code) from
+                                     marts.mart_compass_development
+                                     where node_level = 'indicator' and node_code = ?""",
+                                  [NEW_CODE]).fetchone()[0]
+        described = con.execute("select label_nl from marts.dim_indicator where indicator_code = ?",
+                                [NEW_CODE]).fetchall()
     assert facts[0] > 0 and facts[1] > 0, facts  # figures, some of them shown
     assert compass[0] == areas and compass[1:3] == (NEW_LABEL, "samenhang"), compass
     assert compass[3] > 0  # indexed against the city
+    assert development == areas and described == [(NEW_LABEL,)]
 
     published = exports / edition
     with open(published / "mart_compass_status.csv", encoding="utf-8", newline="") as fh:
