@@ -176,13 +176,14 @@ def map_shapes(
             f"""with drawn as (
                     select code, ST_ReducePrecision(g, {float(grid)!r}) as g from simplified),
                 labelled as (
-                    -- the centre to a quarter unit (finer in a small area): GEOS's default
-                    -- tolerance made it 60x slower on the national division
+                    -- the centre to a quarter unit (finer in a small area): with GEOS's
+                    -- default tolerance this took most of the time on the national division
                     select code, g, ST_MaximumInscribedCircle(g, least({LABEL_TOLERANCE!r},
                         greatest(ST_XMax(g) - ST_XMin(g), ST_YMax(g) - ST_YMin(g)) / 100)).center
                         as inside
                     from drawn where not ST_IsEmpty(g))
-                -- ST_AsSVG writes y negated (for y-up data): the drawing is y down already
+                -- ST_AsSVG writes y negated (for y-up data): the drawing is y down already;
+                -- its precision argument is ignored (spatial 1.5.5), ST_ReducePrecision rounds
                 select code, ST_AsSVG(ST_Scale(g, 1, -1), false, 1), ST_X(inside), ST_Y(inside),
                        ST_XMax(g) - ST_XMin(g), ST_YMax(g) - ST_YMin(g), ST_AsText(g)
                 from labelled order by code"""
@@ -191,6 +192,7 @@ def map_shapes(
         code: Shape(path, (x, y), w, h, wkt) for code, path, x, y, w, h, wkt in rows
     }
     return MapShapes(projection, shapes)
+
 
 # --- the compass's rings ------------------------------------------------------------------------
 
