@@ -17,15 +17,11 @@ from basismonitor.site.geometry import (
     Projection,
     Radii,
     TreeNode,
-    bounds,
     cell_at,
     compass_layout,
-    label_point,
-    parse_wkt,
+    map_shapes,
     polar,
-    polygons_to_path,
     sector_path,
-    simplify,
 )
 from basismonitor.site.raster import PNG_WIDTH, FontMissing, font_files, svg_to_png
 from basismonitor.site.svg import NodeView, compass_svg, node_summary, sparkline_svg
@@ -163,15 +159,55 @@ def test_css_rules_cover_every_swatch():
 # --- geometry: WKT and projection -----------------------------------------------------------------
 
 
-def test_wkt_polygons_multipolygons_and_holes():
-    polygon = parse_wkt("POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0), (2 2, 4 2, 4 4, 2 4, 2 2))")
-    assert len(polygon) == 1 and len(polygon[0]) == 2 and polygon[0][1][0] == (2.0, 2.0)
-    multi = parse_wkt("MULTIPOLYGON (((0 0, 1 0, 1 1, 0 0)), ((5 5, 6 5, 6 6, 5 5)))")
-    assert len(multi) == 2
-    assert parse_wkt("POLYGON Z ((0 0 1, 1 0 1, 1 1 1, 0 0 1))")[0][0][1] == (1.0, 0.0)
-    assert parse_wkt(None) == parse_wkt("") == parse_wkt("POINT (1 2)") == []
-    assert parse_wkt("POLYGON EMPTY") == []
-    assert bounds(multi) == (0.0, 0.0, 6.0, 6.0)
+def _subpaths(path: str) -> list[list[tuple[float, float]]]:
+    """The vertices of each sub-path of ST_AsSVG's absolute path data ('M x y L x y ... Z')."""
+    rings = []
+    for part in re.findall(r"M([^MZ]*)Z", path):
+        numbers = [float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", part)]
+        rings.append(list(zip(numbers[::2], numbers[1::2], strict=True)))
+    return rings
+
+
+def test_wkt_polygons_multipolygons_and_holes_are_drawn():
+    drawn = map_shapes(
+        {
+            "hole": "POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0), (2 2, 4 2, 4 4, 2 4, 2 2))",
+            "multi": "MULTIPOLYGON (((20 0, 21 0, 21 1, 20 0)), ((25 5, 26 5, 26 6, 25 5)))",
+            "z": "POLYGON Z ((0 20 1, 10 20 1, 10 30 1, 0 20 1))",
+            "none": None,
+            "empty": "",
+            "point": "POINT (1 2)",
+            "empty polygon": "POLYGON EMPTY",
+            "broken": "POLYGON ((0 0, 1 0",
+        },
+        300,
+        pad=0,
+    )
+    assert sorted(drawn.shapes) == ["hole", "multi", "z"]  # what does not draw is left out
+    assert drawn.projection.minx == 0 and drawn.projection.maxx == 26  # the box of what draws
+    hole = _subpaths(drawn.shapes["hole"].path)
+    assert len(hole) == 2  # exterior and hole, drawn with fill-rule evenodd
+    assert {p for ring in hole for p in ring} == {
+        tuple(round(v, 1) for v in drawn.projection(x, y))
+        for x, y in [(0, 0), (10, 0), (10, 10), (0, 10), (2, 2), (4, 2), (4, 4), (2, 4)]
+    }
+    assert len(_subpaths(drawn.shapes["multi"].path)) == 2
+    assert map_shapes({"a": None, "b": "POINT (1 2)"}, 300) is None
+
+
+def test_drawing_uses_the_projection():
+    """ST_Affine with Projection.affine is the projection itself (north up, RD New metres)."""
+    box = (226772.0, 576584.0, 239227.0, 587415.0)
+    x0, y0, x1, y1 = box
+    square = f"POLYGON (({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))"
+    drawn = map_shapes({"a": square}, 640)
+    assert drawn.projection == Projection.fit(box, 640)
+    corners = {p for ring in _subpaths(drawn.shapes["a"].path) for p in ring}
+    expected = {tuple(round(v, 1) for v in drawn.projection(x, y))
+                for x, y in [(x0, y0), (x1, y0), (x1, y1), (x0, y1)]}
+    assert corners == expected
+    assert drawn.shapes["a"].width == pytest.approx(620, abs=0.1)
+    assert drawn.shapes["a"].height == pytest.approx(drawn.projection.height - 20, abs=0.1)
 
 
 def test_projection_puts_north_up_and_fits_the_width():
@@ -195,15 +231,26 @@ def test_geographic_coordinates_are_scaled_by_latitude():
 
 def test_paths_are_simplified_to_the_pixel():
     wiggly = [(x / 10, 0.001 * (x % 2)) for x in range(0, 101)] + [(10, 10), (0, 10), (0, 0)]
-    assert len(simplify(wiggly, 0.01)) < 10
-    project = Projection.fit((0, 0, 10, 10), 100, pad=0)
-    path = polygons_to_path([[wiggly]], project)
-    assert path.startswith("M") and path.endswith("Z") and path.count("L") < 8
-    holes = polygons_to_path(
-        parse_wkt("POLYGON ((0 0, 10 0, 10 10, 0 10, 0 0), (2 2, 4 2, 4 4, 2 4, 2 2))"), project
-    )
-    assert holes.count("M") == 2  # drawn with fill-rule evenodd
-    assert label_point(parse_wkt("POLYGON ((0 0, 4 0, 4 2, 0 2, 0 0))")) == pytest.approx((2, 1))
+    wkt = "POLYGON ((" + ", ".join(f"{x} {y}" for x, y in wiggly) + "))"
+    drawn = map_shapes({"a": wkt}, 100, pad=0)
+    path = drawn.shapes["a"].path
+    assert path.startswith("M") and path.endswith("Z")
+    assert sum(len(ring) for ring in _subpaths(path)) < 8  # 104 vertices in, a square out
+    exact = map_shapes({"a": wkt}, 100, pad=0, tolerance=0)
+    assert sum(len(ring) for ring in _subpaths(exact.shapes["a"].path)) > 50
+
+
+def test_a_label_lies_inside_a_concave_area():
+    """A U: its centroid (2.5, 2.04) lies in the notch, outside the area; the label does not."""
+    u_shape = "POLYGON ((0 0, 5 0, 5 5, 4 5, 4 1, 1 1, 1 5, 0 5, 0 0))"
+    drawn = map_shapes({"u": u_shape}, 100, pad=0)
+    x, y = drawn.shapes["u"].label
+    project = drawn.projection
+    # back to the area's own coordinates
+    ux, uy = x / project.scale + project.minx, project.maxy - y / project.scale
+    inside_bottom = 0 < uy < 1 and 0 < ux < 5
+    inside_legs = 0 < ux < 1 or 4 < ux < 5
+    assert inside_bottom or (inside_legs and 0 < uy < 5), (ux, uy)
 
 
 # --- geometry: the rings --------------------------------------------------------------------------

@@ -41,14 +41,7 @@ from basismonitor.site.data import (
     tree_nodes,
 )
 from basismonitor.site.downloads import AreaDownloads
-from basismonitor.site.geometry import (
-    Projection,
-    bounds,
-    compass_layout,
-    label_point,
-    parse_wkt,
-    polygons_to_path,
-)
+from basismonitor.site.geometry import Shape, compass_layout, map_shapes
 from basismonitor.site.palette import Fill, css_rules, legend_entries, node_fill
 from basismonitor.site.quality import quality_context
 from basismonitor.site.raster import RENDERER, svg_to_png
@@ -611,9 +604,10 @@ class SiteBuilder:
     def index_page(self) -> str:
         ed = self.ed
         areas = records(ed.areas)
-        geometries = {a["area_code"]: parse_wkt(a.get("geometry_wkt")) for a in areas}
-        box = bounds(p for polygons in geometries.values() for p in polygons)
-        projection = Projection.fit(box, MAP_WIDTH, crs=ed.crs) if box else None
+        drawn = map_shapes({a["area_code"]: a.get("geometry_wkt") for a in areas}, MAP_WIDTH,
+                           crs=ed.crs)
+        projection = drawn.projection if drawn else None
+        shapes = drawn.shapes if drawn else {}
         rows, map_areas, map_key = [], [], []
         for area in areas:
             code, name = area["area_code"], area["area_name"]
@@ -630,7 +624,8 @@ class SiteBuilder:
                     "search": search_key(f"{code} {name} {parent}"),
                 }
             )
-            if projection is None or not geometries[code]:
+            shape = shapes.get(code)
+            if shape is None:
                 continue
             if centre and not centre.get("suppressed") and centre.get("class"):
                 summary = (
@@ -639,19 +634,17 @@ class SiteBuilder:
                 )
             else:
                 summary = f"{name} ({code}): statuskompas niet getoond"
-            label_at = self.label_at(geometries[code], name, projection)
+            label_at = self.label_at(shape, name)
             number = marker_at = None
             if label_at is None:  # the name does not fit: a numbered marker, its key under the map
-                point = label_point(geometries[code])
-                if point is not None:
-                    number = len(map_key) + 1
-                    marker_at = projection(*point)
-                    map_key.append({"number": number, "code": code, "name": name})
+                number = len(map_key) + 1
+                marker_at = shape.label
+                map_key.append({"number": number, "code": code, "name": name})
             map_areas.append(
                 MapArea(
                     code,
                     name,
-                    polygons_to_path(geometries[code], projection),
+                    shape.path,
                     row_fill(centre),
                     summary,
                     f"area/{code}.html",
@@ -692,16 +685,11 @@ class SiteBuilder:
         )
 
     @staticmethod
-    def label_at(polygons, name: str, projection: Projection) -> tuple[float, float] | None:
-        """Where the area's name goes on the map, if it fits inside the area's box."""
-        at = label_point(polygons)
-        box = bounds(polygons)
-        if at is None or box is None:
-            return None
-        width = (box[2] - box[0]) * projection.x_factor * projection.scale
-        height = (box[3] - box[1]) * projection.scale
-        if width >= 6.2 * len(name) + 4 and height >= 14:
-            return projection(*at)
+    def label_at(shape: Shape, name: str) -> tuple[float, float] | None:
+        """Where the area's name goes on the map (a point inside the area), if the name fits
+        inside the area's box."""
+        if shape.width >= 6.2 * len(name) + 4 and shape.height >= 14:
+            return shape.label
         return None
 
     # --- manifest ---

@@ -1,81 +1,33 @@
-"""Geometry: WKT polygons projected onto an SVG viewBox, and the compass's ring layout."""
+"""Geometry: the map's areas drawn by DuckDB spatial, and the compass's ring layout.
+
+The map (`map_shapes`) is computed on the whole coverage at once with DuckDB's spatial extension
+(GEOS underneath): WKT parsed by ST_GeomFromText, projected onto the SVG viewBox by ST_Affine,
+made a clean coverage by ST_CoverageClean (neighbours that do not quite meet in the source, e.g.
+after a reprojection, get exactly shared edges), simplified to the pixel by ST_CoverageSimplify
+(each shared border simplified once, so neighbours still meet: no gaps, no overlaps), snapped to
+the written precision by ST_ReducePrecision, labelled at the centre of ST_MaximumInscribedCircle
+(the point inside the drawn area farthest from its border, also when the area is concave: a
+centroid can fall outside, ST_PointOnSurface is inside but often beside a border) and written
+by ST_AsSVG.
+
+ST_CoverageSimplify is Visvalingam-Whyatt on the shared edges: its tolerance of 0.5 keeps every
+border within about half a unit of the exact one on Groningen's wijken and buurten (the old
+per-ring Douglas-Peucker used 0.25 for about the same; `benchmarks/bench_site_geometry.py` prints
+both). ST_ReducePrecision rounds each area on its own, so neighbours can overlap by a sliver
+thinner than the grid (0.1 unit): tests/site/test_site_geometry.py bounds it.
+"""
 
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-
-Ring = list[tuple[float, float]]
-Polygon = list[Ring]  # exterior ring first, then holes
 
 
 def num(x: float, decimals: int = 2) -> str:
     """A compact SVG number: 12.50 -> '12.5', -0.00 -> '0'."""
     text = f"{x:.{decimals}f}".rstrip("0").rstrip(".") if decimals else f"{x:.0f}"
     return "0" if text in ("-0", "") else text
-
-
-# --- WKT ------------------------------------------------------------------------------------------
-
-_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-
-
-def parse_wkt(wkt: str | None) -> list[Polygon]:
-    """POLYGON / MULTIPOLYGON (2D, Z or M ignored) -> list of polygons; None or empty -> []."""
-    if not wkt or not isinstance(wkt, str):
-        return []
-    text = wkt.strip()
-    head = text.split("(", 1)[0].strip().upper()
-    kind = head.split()[0] if head else ""
-    if kind not in ("POLYGON", "MULTIPOLYGON") or "EMPTY" in head:
-        return []
-    body = text[len(text.split("(", 1)[0]) :]
-    polygons: list[Polygon] = []
-    depth = 0
-    current_polygon: Polygon = []
-    ring_text: list[str] = []
-    poly_depth = 1 if kind == "POLYGON" else 2
-    for ch in body:
-        if ch == "(":
-            depth += 1
-            if depth == poly_depth:
-                current_polygon = []
-            ring_text = []
-        elif ch == ")":
-            if depth == poly_depth + 1:
-                ring = _parse_ring("".join(ring_text))
-                if len(ring) >= 3:
-                    current_polygon.append(ring)
-            if depth == poly_depth and current_polygon:
-                polygons.append(current_polygon)
-            depth -= 1
-            ring_text = []
-        else:
-            ring_text.append(ch)
-    return polygons
-
-
-def _parse_ring(text: str) -> Ring:
-    ring: Ring = []
-    for point in text.split(","):
-        coords = _NUMBER.findall(point)
-        if len(coords) >= 2:
-            ring.append((float(coords[0]), float(coords[1])))
-    return ring
-
-
-def bounds(polygons: Iterable[Polygon]) -> tuple[float, float, float, float] | None:
-    xs: list[float] = []
-    ys: list[float] = []
-    for polygon in polygons:
-        for ring in polygon:
-            xs.extend(p[0] for p in ring)
-            ys.extend(p[1] for p in ring)
-    if not xs:
-        return None
-    return min(xs), min(ys), max(xs), max(ys)
 
 
 GEOGRAPHIC_CRS = {"EPSG:4326", "WGS84", "CRS84", "OGC:CRS84", "EPSG:4258"}
@@ -122,6 +74,14 @@ class Projection:
     def height(self) -> float:
         return (self.maxy - self.miny) * self.scale + 2 * self.pad
 
+    @property
+    def affine(self) -> tuple[float, float, float, float, float, float]:
+        """The projection as ST_Affine's 2D arguments (a, b, d, e, xoff, yoff):
+        x' = a x + b y + xoff, y' = d x + e y + yoff."""
+        a = self.x_factor * self.scale
+        return (a, 0.0, 0.0, -self.scale, self.pad - self.minx * a,
+                self.pad + self.maxy * self.scale)
+
     def __call__(self, x: float, y: float) -> tuple[float, float]:
         return (
             (x - self.minx) * self.x_factor * self.scale + self.pad,
@@ -129,83 +89,109 @@ class Projection:
         )
 
 
-def simplify(points: Sequence[tuple[float, float]], tolerance: float) -> Ring:
-    """Ramer-Douglas-Peucker on a (projected) ring; keeps first and last point."""
-    if len(points) <= 3 or tolerance <= 0:
-        return list(points)
-    keep = [False] * len(points)
-    keep[0] = keep[-1] = True
-    stack = [(0, len(points) - 1)]
-    while stack:
-        start, end = stack.pop()
-        (x1, y1), (x2, y2) = points[start], points[end]
-        dx, dy = x2 - x1, y2 - y1
-        length = math.hypot(dx, dy)
-        worst, worst_i = -1.0, -1
-        for i in range(start + 1, end):
-            px, py = points[i]
-            if length == 0:
-                d = math.hypot(px - x1, py - y1)
-            else:
-                d = abs(dy * px - dx * py + x2 * y1 - y2 * x1) / length
-            if d > worst:
-                worst, worst_i = d, i
-        if worst > tolerance:
-            keep[worst_i] = True
-            stack.append((start, worst_i))
-            stack.append((worst_i, end))
-    return [p for p, k in zip(points, keep, strict=True) if k]
+# --- the map: the areas as one coverage -----------------------------------------------------------
+
+TOLERANCE = 0.5  # ST_CoverageSimplify's tolerance in SVG units (the map is 640 wide)
+GRID = 0.1  # coordinates are written to one decimal
+LABEL_TOLERANCE = 0.25  # how close to the maximum inscribed circle's centre a label must be
 
 
-def polygons_to_path(
-    polygons: Iterable[Polygon], project: Projection, *, tolerance: float = 0.25, decimals: int = 1
-) -> str:
-    """SVG path data (fill-rule evenodd) of polygons with holes, simplified to the pixel."""
-    parts: list[str] = []
-    for polygon in polygons:
-        for ring in polygon:
-            projected = [project(x, y) for x, y in ring]
-            projected = simplify(projected, tolerance)
-            coords: list[str] = []
-            previous = None
-            for x, y in projected:
-                point = (num(x, decimals), num(y, decimals))
-                if point != previous:
-                    coords.append(f"{point[0]} {point[1]}")
-                    previous = point
-            if len(coords) > 1 and coords[0] == coords[-1]:
-                coords.pop()
-            if len(coords) >= 3:
-                parts.append("M" + "L".join(coords) + "Z")
-    return "".join(parts)
+@dataclass(frozen=True)
+class Shape:
+    """One area as drawn on the map, in SVG units (y down)."""
+
+    path: str  # SVG path data, absolute coordinates; holes are sub-paths (fill-rule evenodd)
+    label: tuple[float, float]  # inside the drawn area (ST_MaximumInscribedCircle's centre)
+    width: float  # the drawn area's bounding box
+    height: float
+    wkt: str  # the drawn area as WKT (what the path says, for checks)
 
 
-def ring_area(ring: Ring) -> float:
-    return 0.5 * sum(
-        x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True)
+@dataclass(frozen=True)
+class MapShapes:
+    projection: Projection
+    shapes: dict[str, Shape]  # by area code; areas without a (polygonal) geometry are left out
+
+
+# One coverage operation over all areas: the list goes in ordered by code, the result is a
+# GEOMETRYCOLLECTION in the same order; ST_Dump's path[1] is the position in that list.
+_COVERAGE = """
+    create or replace temp table {target} as
+    with coverage as (
+        select list(code order by code) as codes, list(g order by code) as geoms from {source}
+    ),
+    parts as (
+        select codes, unnest(ST_Dump({operation}), recursive := true) from coverage
     )
+    select codes[path[1]] as code, ST_Collect(list(geom)) as g
+    from parts where not ST_IsEmpty(geom) group by all
+"""
 
 
-def label_point(polygons: list[Polygon]) -> tuple[float, float] | None:
-    """Centroid of the largest exterior ring (where a label goes)."""
-    best, best_area = None, 0.0
-    for polygon in polygons:
-        ring = polygon[0]
-        area = ring_area(ring)
-        if abs(area) > best_area:
-            best, best_area = ring, abs(area)
-    if best is None:
-        return None
-    a = ring_area(best)
-    if a == 0:
-        xs, ys = zip(*best, strict=True)
-        return sum(xs) / len(xs), sum(ys) / len(ys)
-    cx = cy = 0.0
-    for (x1, y1), (x2, y2) in zip(best, best[1:] + best[:1], strict=True):
-        cross = x1 * y2 - x2 * y1
-        cx += (x1 + x2) * cross
-        cy += (y1 + y2) * cross
-    return cx / (6 * a), cy / (6 * a)
+def map_shapes(
+    geometries: Mapping[str, str | None],
+    width: float,
+    *,
+    crs: str | None = None,
+    pad: float = 10.0,
+    tolerance: float = TOLERANCE,
+    grid: float = GRID,
+) -> MapShapes | None:
+    """The areas (code -> WKT) drawn in a viewBox `width` units wide: None when none has a
+    polygonal geometry. WKT that does not parse, or is not (multi)polygonal, draws nothing (the
+    ingestion has landed such an area without its geometry already)."""
+    import duckdb
+
+    from basismonitor.config import duckdb_config, load_spatial
+
+    codes = [str(c) for c in geometries]
+    wkts = [w if isinstance(w, str) and w.strip() else None for w in geometries.values()]
+    with duckdb.connect(config=duckdb_config()) as con:
+        load_spatial(con)
+        con.execute(
+            """create temp table parsed as
+               select code, ST_CollectionExtract(ST_MakeValid(ST_Force2D(g)), 3) as g
+               from (select code, try(ST_GeomFromText(wkt)) as g
+                     from (select unnest(?::varchar[]) as code, unnest(?::varchar[]) as wkt))
+               where g is not null""",
+            [codes, wkts],
+        )
+        con.execute("delete from parsed where ST_IsEmpty(g)")
+        box = con.execute(
+            "select min(ST_XMin(g)), min(ST_YMin(g)), max(ST_XMax(g)), max(ST_YMax(g)) from parsed"
+        ).fetchone()
+        if box is None or box[0] is None:
+            return None
+        projection = Projection.fit(box, width, pad=pad, crs=crs)
+        con.execute(
+            "create temp table projected as "
+            "select code, ST_Affine(g, ?, ?, ?, ?, ?, ?) as g from parsed",
+            list(projection.affine),
+        )
+        con.execute(_COVERAGE.format(target="cleaned", source="projected",
+                                     operation="ST_CoverageClean(geoms)"))
+        con.execute(_COVERAGE.format(target="simplified", source="cleaned",
+                                     operation=f"ST_CoverageSimplify(geoms, {float(tolerance)!r})"))
+        rows = con.execute(
+            f"""with drawn as (
+                    select code, ST_ReducePrecision(g, {float(grid)!r}) as g from simplified),
+                labelled as (
+                    -- the centre to a quarter unit (finer in a small area): with GEOS's
+                    -- default tolerance this took most of the time on the national division
+                    select code, g, ST_MaximumInscribedCircle(g, least({LABEL_TOLERANCE!r},
+                        greatest(ST_XMax(g) - ST_XMin(g), ST_YMax(g) - ST_YMin(g)) / 100)).center
+                        as inside
+                    from drawn where not ST_IsEmpty(g))
+                -- ST_AsSVG writes y negated (for y-up data): the drawing is y down already;
+                -- its precision argument is ignored (spatial 1.5.5), ST_ReducePrecision rounds
+                select code, ST_AsSVG(ST_Scale(g, 1, -1), false, 1), ST_X(inside), ST_Y(inside),
+                       ST_XMax(g) - ST_XMin(g), ST_YMax(g) - ST_YMin(g), ST_AsText(g)
+                from labelled order by code"""
+        ).fetchall()
+    shapes = {
+        code: Shape(path, (x, y), w, h, wkt) for code, path, x, y, w, h, wkt in rows
+    }
+    return MapShapes(projection, shapes)
 
 
 # --- the compass's rings ------------------------------------------------------------------------
