@@ -6,6 +6,9 @@
 -- Counts and surfaces (macro is_additive_total) change relatively: change = 100 x (current / base
 -- - 1) %, against the city's relative change.
 
+-- the class rule as a function in the warehouse, for the quality gate (macros/compass.sql)
+{{ config(post_hook="{{ persist_compass_class() }}") }}
+
 with
 
 facts as (
@@ -127,11 +130,7 @@ indicator_nodes as (
         base_value,
         current_value,
         idx as index_value,
-        case
-            when idx is null then null
-            when source_kind = 'survey' and is_judged and not coalesce(significant, false) then 'gemiddeld'
-            else {{ index_class('idx', 'is_judged') }}
-        end as class,
+        {{ compass_class('idx', 'is_judged', "source_kind = 'survey'", 'significant') }} as class,
         significant,
         idx is null as suppressed,
         coalesce(suppression_reason, case when idx is null then 'no city change' end) as suppression_reason,
