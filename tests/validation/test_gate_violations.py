@@ -257,3 +257,28 @@ def test_the_failure_message_names_expectation_table_and_rows(warehouse_copy, tm
             "1 row fails") in message
     assert "nothing was published" in message
     assert str(tmp_path / "docs") in message  # where the report is
+
+
+# --- classes read from the compass marts ---------------------------------------------------------
+
+def test_a_profile_centre_class_other_than_the_compass_marts_fails(gate, table, failing):
+    """The profile's centre classes are the compass marts' (read from them, not reclassed)."""
+    profile = table(PROFILE)
+    row = profile.index[profile["status_centre_class"].notna()][0]
+    other = "veel beter" if profile.loc[row, "status_centre_class"] != "veel beter" else "beter"
+    profile.loc[row, "status_centre_class"] = other
+    result = gate(PROFILE, frames={PROFILE: profile})
+    [failure] = failing(result, PROFILE, "check__centre_class_matches_index")
+    assert failure.unexpected_count == 1
+    assert profile.loc[row, "area_code"] in failure.detail
+
+
+def test_a_development_class_inconsistent_with_its_index_fails(gate, table, failing):
+    development = table("marts.mart_compass_development")
+    row = development.index[(development["node_level"] == "centre")
+                            & development["index_value"].notna()][0]
+    development.loc[row, ["index_value", "class"]] = [60.0, "veel beter"]
+    result = gate("marts.mart_compass_development",
+                  frames={"marts.mart_compass_development": development})
+    [failure] = failing(result, "marts.mart_compass_development", "check__class_matches_index")
+    assert failure.unexpected_count == 1
