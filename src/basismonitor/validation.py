@@ -347,7 +347,7 @@ def _params(wh: _Warehouse, edition: int) -> dict:
     """What the suites' $placeholders and the checks' SQL are filled with for this run."""
     params = _run_params(wh, edition)
     for name, sql in shared_relations().items():  # may name the run's tables: filled in turn
-        params[name] = f"({_sql(sql, params)})"
+        params[name] = f"({_sql(sql, params, f'expectations/{name}.sql')})"
     return params
 
 
@@ -390,12 +390,19 @@ def _run_params(wh: _Warehouse, edition: int) -> dict:
     }
 
 
-def _sql(template: str, params: dict) -> str:
-    return Template(template).substitute({k: v for k, v in params.items() if not isinstance(v, list)})
+def _sql(template: str, params: dict, where: str = "") -> str:
+    """The SQL with its $placeholders filled; an unknown one is named with where it stands."""
+    try:
+        return Template(template).substitute(
+            {k: v for k, v in params.items() if not isinstance(v, list)})
+    except (KeyError, ValueError) as error:
+        known = ", ".join(f"${k}" for k, v in sorted(params.items()) if not isinstance(v, list))
+        raise SuiteError(f"{where}: cannot fill the SQL's placeholders ({error!r}; known: "
+                         f"{known}; write $$ for a literal $)") from None
 
 
 def _relation(table: str, spec: dict, wh: _Warehouse, params: dict) -> str:
-    joins = " ".join(_sql(j, params) for j in spec.get("joins", []))
+    joins = " ".join(_sql(j, params, f"{table}: meta.batch.joins") for j in spec.get("joins", []))
     return f"{wh[table]} as t {joins}"
 
 
@@ -443,7 +450,8 @@ def _rows_batch(table: str, suite: dict, wh: _Warehouse, params: dict) -> _Batch
     relation = _relation(table, spec, wh, params)
     columns = _read_columns(suite, [c for c, _ in wh.columns(table)])
     star = ", ".join(f"t.{_q(c)}" for c in columns) or "1 as no_columns"
-    checks = {name: _sql(sql, params) for name, sql in derived_checks(suite).items()}
+    checks = {name: _sql(sql, params, f"{table}: check {name}")
+              for name, sql in derived_checks(suite).items()}
     star += "".join(f", {item}" for item in spec.get("extra", []))
 
     def build(selected: dict[str, str]) -> str:
@@ -509,8 +517,10 @@ def _group_batch(table: str, suite: dict, wh: _Warehouse, params: dict) -> _Batc
         source += (f" left join (select {cols}, true as is_duplicate from {wh[table]} "
                    f"group by all having count(*) > 1) as d on {on}")
         parts.append("count(*) filter (where d.is_duplicate) as duplicate_key")
-    parts += [f"{_sql(sql, params)} as {_q(name)}" for name, sql in spec.get("aggregates", {}).items()]
-    checks = {name: _sql(sql, params) for name, sql in derived_checks(suite).items()}
+    parts += [f"{_sql(sql, params, f'{table}: aggregate {name}')} as {_q(name)}"
+              for name, sql in spec.get("aggregates", {}).items()]
+    checks = {name: _sql(sql, params, f"{table}: check {name}")
+              for name, sql in derived_checks(suite).items()}
     keys = ", ".join(f"t.{_q(c)} as {_q(c)}" for c in group)
 
     def build(selected: dict[str, str]) -> str:
@@ -581,13 +591,25 @@ def _columns_batch(table: str, suite: dict, wh: _Warehouse, params: dict) -> _Ba
 _BATCHES = {"rows": _rows_batch, "per_group": _group_batch}
 
 
+def _with_sql_in_notes(expectation: dict) -> dict:
+    """A derived check's SQL shown under its notes in the Data Docs, where the report's reader
+    sees what was computed (GX renders notes as Markdown)."""
+    sql = _check_sql(expectation)
+    if sql is None:
+        return expectation
+    notes = expectation.get("notes") or []
+    notes = [notes] if isinstance(notes, str) else list(notes)
+    code = "\n".join("    " + line for line in sql.splitlines())
+    return {**expectation, "notes": [*notes, "Computed in DuckDB as, per row (`t`: the table):\n\n" + code]}
+
+
 def _batches_for(table: str, suite: dict, wh: _Warehouse, params: dict) -> list[_Batch]:
     if _uses_contract(suite):
         params = {**params, "dbt_contract": dbt_contract(table)}
     by_batch: dict[str, list[dict]] = {"main": [], "columns": []}
     for expectation in suite["expectations"]:
         on = (expectation.get("meta") or {}).get("batch", "main")
-        by_batch[on].append(_fill(expectation, params))
+        by_batch[on].append(_with_sql_in_notes(_fill(expectation, params)))
     if not wh.exists(table):
         return [_Batch(suite["name"], table, "missing", None, [], [], errors=[Failure(
             table, "table exists", None, "critical", None,

@@ -78,6 +78,20 @@ def test_a_check_added_in_a_suite_runs_and_is_named(refreshed, tmp_path, failing
     assert f"period={int(periods.min())}" in failure.detail  # names the failing rows
 
 
+def test_an_unknown_placeholder_in_a_check_is_named(refreshed, tmp_path):
+    source = validation.EXPECTATIONS_DIR / "marts.dim_period.json"
+    suite = json.loads(source.read_text(encoding="utf-8"))
+    [expectation] = [e for e in suite["expectations"]
+                     if e["kwargs"].get("column") == "check__current_period_is_edition"]
+    expectation["meta"]["check"] = "not t.is_current_period or t.period = $editon"
+    (tmp_path / source.name).write_text(json.dumps(suite), encoding="utf-8")
+    with pytest.raises(validation.SuiteError,
+                       match=r"marts\.dim_period: check current_period_is_edition.*'editon'"):
+        validation.validate_warehouse(refreshed.warehouse, refreshed.edition,
+                                      suites=validation.load_suites(tmp_path),
+                                      progress=lambda _: None)
+
+
 def test_the_mart_suites_take_their_schema_from_the_dbt_contracts(suites, refreshed):
     """The mart suites' column types are the dbt contract's (never retyped): "$dbt_contract" is
     read from the model YAML, which must read as DuckDB describes the built marts."""

@@ -208,31 +208,24 @@ def test_a_table_at_respondent_grain_fails(gate, table, failing):
     assert failure.unexpected_count == len(frame)
 
 
-def test_a_shown_survey_figure_below_its_minimum_n_fails(gate, facts, indicators, failing,
-                                                         shown_row):
-    frame = facts.copy()
-    row = shown_row(frame, indicators, source_kind="survey")
-    frame.loc[row, "n_unweighted"] = 10
-    result = gate(FACTS, frames={FACTS: frame})
-    [failure] = failing(result, FACTS, "bad__shown_survey_meets_min_n")
-    assert failure.unexpected_count == 1
-
-
-def test_a_small_cell_in_the_status_compass_fails(gate, status, indicators, failing, shown_row):
-    frame = status.copy()
-    row = shown_row(frame, indicators, source_kind="survey", column="node_code")
-    frame.loc[row, "n_unweighted"] = 12
-    result = gate(STATUS, frames={STATUS: frame})
-    [failure] = failing(result, STATUS, "check__shown_survey_meets_min_n")
-    assert failure.unexpected_count == 1
-
-
-def test_a_shown_count_below_5_fails(gate, facts, indicators, failing, shown_row):
-    frame = facts.copy()
-    row = shown_row(frame, indicators, kind="registry_rate", need=("numerator",))
-    frame.loc[row, "numerator"] = 3.0
-    result = gate(FACTS, frames={FACTS: frame})
-    [failure] = failing(result, FACTS, "bad__no_shown_count_below_5")
+@pytest.mark.parametrize(
+    ("mart", "where", "column", "value", "check"),
+    [
+        # a shown survey figure below its minimum n, in the facts (per group) and the compass (rows)
+        (FACTS, {"source_kind": "survey"}, "n_unweighted", 10, "bad__shown_survey_meets_min_n"),
+        (STATUS, {"source_kind": "survey", "column": "node_code"}, "n_unweighted", 12,
+         "check__shown_survey_meets_min_n"),
+        # a shown count below 5
+        (FACTS, {"kind": "registry_rate", "need": ("numerator",)}, "numerator", 3.0,
+         "bad__no_shown_count_below_5"),
+    ],
+)
+def test_a_small_shown_figure_fails(gate, table, indicators, failing, shown_row,
+                                    mart, where, column, value, check):
+    frame = table(mart)
+    frame.loc[shown_row(frame, indicators, **where), column] = value
+    result = gate(mart, frames={mart: frame})
+    [failure] = failing(result, mart, check)
     assert failure.unexpected_count == 1
 
 
