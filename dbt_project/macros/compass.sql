@@ -35,9 +35,11 @@
 {% macro persist_compass_class() -%}
     {#- The class rule as a DuckDB function in the warehouse, with the bands of this run's vars: the
         quality gate checks each compass node's class with it (expectations/marts.mart_compass_*.json,
-        check class_matches_index), so the rule has one home, here. Run as the compass marts'
-        post-hook. -#}
-    create or replace macro {{ this.schema }}.compass_class(index_value, is_judged, is_survey, significant) as
+        check class_matches_index), so the rule has one home, here. Run on-run-start (once per
+        dbt invocation, before any model: two models replacing it in parallel could conflict). -#}
+    {%- set schema = generate_schema_name('marts', none) -%}
+    create schema if not exists {{ schema }};
+    create or replace macro {{ schema }}.compass_class(index_value, is_judged, is_survey, significant) as
         {{ compass_class('index_value', 'is_judged', 'is_survey', 'significant') }}
 {%- endmacro %}
 

@@ -6,9 +6,6 @@
 -- Counts and surfaces (macro is_additive_total) change relatively: change = 100 x (current / base
 -- - 1) %, against the city's relative change.
 
--- the class rule as a function in the warehouse, for the quality gate (macros/compass.sql)
-{{ config(post_hook="{{ persist_compass_class() }}") }}
-
 with
 
 facts as (

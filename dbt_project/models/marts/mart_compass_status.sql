@@ -10,9 +10,6 @@
 -- similar-areas distance); fct_indicator_value and the profile show them, and the development
 -- compass indexes their relative change.
 
--- the class rule as a function in the warehouse, for the quality gate (macros/compass.sql)
-{{ config(post_hook="{{ persist_compass_class() }}") }}
-
 with
 
 facts as (
