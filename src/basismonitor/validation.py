@@ -1,14 +1,16 @@
 """The quality gate: Great Expectations suites on the warehouse before anything is exported.
 
-One suite per checked table lives in expectations/<schema>.<table>.json (GX's suite format). Each
-expectation carries a severity: a failing `critical` one stops publication, a failing `warning`
-is reported and publishes. docs/QUALITY.md lists what every suite guards.
+One suite per checked table lives in expectations/<schema>.<table>.json (GX's suite format), and
+every rule on that table lives there: each expectation with its severity (a failing `critical` one
+stops publication, a failing `warning` is reported and publishes), the SQL of each derived check in
+the expectation that asserts it (meta.check), the joins it needs (meta.batch.joins), and its schema
+as "$dbt_contract" where a dbt contract defines it. docs/QUALITY.md lists what every suite guards
+and says where a rule lives and how to add one.
 
 Every table is checked through DuckDB: the checks that need more than one column or table (a CI
 holding its estimate, a class matching its index, rows per load reconciling with raw.loads) are
-SQL expressions named in the suite's meta and listed in CHECKS below. What GX validates (pandas
-path, so everything shows in the Data Docs) is one small DataFrame per suite, of one of these kinds
-(meta.batch.kind):
+SQL predicates computed in DuckDB. What GX validates (pandas path, so everything shows in the Data
+Docs) is one small DataFrame per suite, of one of these kinds (meta.batch.kind):
 
   rows      the table's rows (the columns its expectations read) plus a boolean column
             `check__<name>` per derived check (the compass marts, the dimensions, raw.loads, the
@@ -23,13 +25,16 @@ path, so everything shows in the Data Docs) is one small DataFrame per suite, of
             keys): schema and privacy. Expectations with meta.batch = "columns" in a suite file
             run on this batch (GX suite `<name>.columns`); the others on the kind above.
 
-Placeholders in kwargs ("$edition", "$n_compass_areas", "$personal_column_pattern") and in the
-checks' SQL ($area_edition, the class bands of dbt_project.yml, ...) are filled in per run (_params). Tests plant violations by handing `frames=`: a DataFrame replaces the table it names
-(it is registered in DuckDB, so hand frames read with `read_table` to keep DuckDB's types).
+Placeholders in kwargs ("$edition", "$n_compass_areas", "$personal_column_pattern",
+"$dbt_contract") and in the SQL ($area_edition, $dim_indicator, the shared relations
+expectations/<name>.sql, ...) are filled in per run (_params). Tests plant violations by handing
+`frames=`: a DataFrame replaces the table it names (it is registered in DuckDB, so hand frames read
+with `read_table` to keep DuckDB's types).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -143,232 +148,111 @@ class GateFailed(RuntimeError):
         super().__init__("\n".join(lines))
 
 
-# --- derived checks ------------------------------------------------------------------------------
-# Each is a SQL predicate that holds for a good row (null counts as failing). `t` is the checked
-# table; the joins a suite names in meta.batch.joins add `ind` (dim_indicator), `l` (raw.loads),
-# and so on. $names are filled from the run's parameters.
-
-def _unit_range(expr: str) -> str:
-    """The value lies in the range its indicator allows (bounds from the `ind` join, see
-    _INDICATOR); composites (no indicator) pass."""
-    return f"({expr} is null or ind.indicator_code is null " \
-           f"or {expr} between ind.value_min and ind.value_max)"
-
-
-# dim_indicator with the value range each kind/unit allows (DOMAIN.md 5): shares (kind *_share or
-# unit aandeel) 0..1, procent 0..100, rapportcijfer 1..10, schaal 1-5 1..5, counts, rates and
-# amounts >= 0; anything else (a registry value in km2, euro, ...) is not range-checked.
-_INDICATOR = """(select *,
-    case when kind like '%\\_share' escape '\\' or unit = 'aandeel' then 0
-         when unit = 'procent' then 0
-         when unit in ('rapportcijfer', 'schaal 1-5') then 1
-         when kind in ('registry_count', 'registry_rate', 'activity_rate', 'activity_amount') then 0
-         else '-infinity'::double end as value_min,
-    case when kind like '%\\_share' escape '\\' or unit = 'aandeel' then 1
-         when unit = 'procent' then 100
-         when unit = 'rapportcijfer' then 10
-         when unit = 'schaal 1-5' then 5
-         else 'infinity'::double end as value_max
-    from $dim_indicator)"""
-
-
-def _band(index: str, judged: str) -> str:
-    """The class dbt's index_class macro gives an index (bands from dbt_project.yml)."""
-    return f"""case
-        when {index} is null then null
-        when not coalesce({judged}, true) then case
-            when {index} < $worse_below then 'minder'
-            when {index} > $better_above then 'meer'
-            else 'gemiddeld' end
-        when {index} < $much_worse_below then 'veel slechter'
-        when {index} < $worse_below then 'slechter'
-        when {index} <= $better_above then 'gemiddeld'
-        when {index} <= $much_better_above then 'beter'
-        else 'veel beter' end"""
-
-
-_EXPECTED_CLASS = f"""case
-    when t.index_value is null then null
-    when t.node_level = 'indicator' and ind.source_kind = 'survey' and coalesce(t.is_judged, true)
-         and not coalesce(t.significant, false) then 'gemiddeld'
-    else {_band('t.index_value', 't.is_judged')} end"""
-
-_COUNTED_KINDS = "('registry_share', 'registry_rate', 'activity_rate')"
-
-CHECKS: dict[str, str] = {
-    # estimates and their uncertainty
-    "ci_holds_value": "t.ci_low is null or t.ci_high is null or t.value is null "
-                      "or (t.ci_low <= t.value + 1e-9 and t.value <= t.ci_high + 1e-9)",
-    "value_in_unit_range": _unit_range("t.value"),
-    "city_value_in_unit_range": _unit_range("t.city_value"),
-    "ci_in_unit_range": f"{_unit_range('t.ci_low')} and {_unit_range('t.ci_high')}",
-    "current_value_in_unit_range": _unit_range("t.current_value"),
-    "base_value_in_unit_range": _unit_range("t.base_value"),
-    "se_not_negative": "t.standard_error is null or t.standard_error >= 0",
-    "harmonised_se_not_negative": "t.se is null or t.se >= 0",
-    # a count's change is relative (%), every other indicator's the difference
-    "change_is_current_minus_base": "t.change is null or t.current_value is null "
-                                    "or t.base_value is null or case when ind.kind = "
-                                    "'registry_count' or ind.unit = 'ha' then abs(t.change - 100 * (t.current_value "
-                                    "/ nullif(t.base_value, 0) - 1)) <= 1e-6 * greatest(1, "
-                                    "abs(t.change)) else abs(t.change - (t.current_value "
-                                    "- t.base_value)) <= 1e-6 * greatest(1, abs(t.current_value), "
-                                    "abs(t.base_value)) end",
-    # the compass
-    "class_matches_index": f"t.class is not distinct from ({_EXPECTED_CLASS})",
-    "shown_node_has_index_and_class": "t.suppressed or (t.index_value is not null "
-                                      "and t.class is not null)",
-    "suppressed_node_has_no_index": "not t.suppressed or (t.index_value is null and t.class is null)",
-    "suppressed_status_shows_no_value": "not t.suppressed or (t.value is null "
-                                        "and t.ci_low is null and t.ci_high is null)",
-    "centre_class_matches_index": "t.status_centre_class is not distinct from ("
-                                  + _band("t.status_centre_index", "true") + ")",
-    "development_centre_class_matches_index": "t.development_centre_class is not distinct from ("
-                                              + _band("t.development_centre_index", "true") + ")",
-    "status_centre_matches_status_mart": "t.status_centre_index is not distinct from sc.index_value",
-    "development_centre_matches_development_mart": "t.development_centre_index is not distinct "
-                                                   "from dc.index_value",
-    "base_period_before_edition": "t.base_period < t.edition",
-    # privacy: suppression (DOMAIN.md 6)
-    "shown_survey_meets_min_n": "t.suppressed or ind.source_kind is distinct from 'survey' "
-                                "or t.n_unweighted >= ind.min_n",
-    "shown_harmonised_survey_meets_min_n": "t.suppression_reason is not null "
-                                           "or ind.source_kind is distinct from 'survey' "
-                                           "or t.n >= ind.min_n",
-    "no_shown_count_below_5": f"t.suppressed or ((ind.kind not in {_COUNTED_KINDS} "
-                              "or t.numerator is null or t.numerator >= 5) "
-                              "and (ind.kind is distinct from 'registry_count' "
-                              "or t.value is null or t.value >= 5))",
-    "no_shown_registry_count_below_5": "t.suppressed or ind.kind is distinct from "
-                                       "'registry_count' or t.value is null or t.value >= 5",
-    "no_shown_share_numerator_below_5": "t.suppressed or ind.kind is distinct from "
-                                        "'activity_share' or t.numerator is null "
-                                        "or t.numerator >= 5",
-    "suppressed_fact_shows_nothing": "not t.suppressed or (t.value is null and t.numerator is null "
-                                     "and t.denominator is null and t.n_unweighted is null "
-                                     "and t.ci_low is null and t.ci_high is null)",
-    "suppressed_has_reason": "not t.suppressed or t.suppression_reason is not null",
-    "population_not_below_5": "t.population is null or t.population >= 5",
-    # facts: keys, areas, periods, lineage
-    "indicator_in_catalogue": "ind.indicator_code is not null",
-    "area_is_compass_area": "ca.area_code is not null",
-    "area_is_compass_area_or_city": "t.area_edition <> $area_edition or t.is_city "
-                                    "or ca.area_code is not null",
-    "city_row_is_the_gemeente": "not t.is_city or t.area_code = t.gemeente_code",
-    "period_not_after_edition": "t.period <= $edition",
-    "shown_has_lineage": "t.suppressed or len(t.load_ids) > 0",
-    "shown_harmonised_has_lineage": "t.suppression_reason is not null or len(t.load_ids) > 0",
-    # dimensions
-    "parent_in_same_edition": "t.parent_code is null or p.area_code is not null",
-    "validity_ordered": "t.valid_from <= t.valid_to",
-    "one_current_area_edition": "min(t.area_edition) filter (where t.is_current_edition) over () "
-                                "= max(t.area_edition) filter (where t.is_current_edition) over ()",
-    "current_edition_has_compass_areas": "count(*) filter (where t.is_current_edition "
-                                         "and t.is_compass_area) over () > 0",
-    "share_kind_has_share_unit": "t.kind not like '%\\_share' escape '\\' or t.unit = 'aandeel'",
-    "survey_indicator_has_min_n": "t.source_kind <> 'survey' or t.min_n >= 1",
-    "min_count_at_least_5": "t.min_count is null or t.min_count >= 5",
-    "one_current_period": "count(*) filter (where t.is_current_period) over () = 1",
-    "current_period_is_edition": "not t.is_current_period or t.period = $edition",
-    "one_base_period": "count(*) filter (where t.is_base_period) over () <= 1",
-    # small-area estimates (issue 21): model-based buurt figures
-    "sae_model_figure_has_mse": "t.estimation_method <> 'fay_herriot' "
-                                "or (t.mse is not null and t.mse >= 0 and not isnan(t.mse))",
-    "sae_cv_under_threshold_or_suppressed": "t.estimation_method <> 'fay_herriot' or t.suppressed "
-                                            "or t.cv <= t.max_cv",
-    "sae_share_within_unit": "t.model_scale is distinct from 'arcsine' or (t.estimate between 0 "
-                             "and 1 and t.ci_low >= 0 and t.ci_high <= 1)",
-    "sae_sigma_u_not_negative": "t.estimation_method <> 'fay_herriot' or t.sigma_u >= 0",
-    "sae_convergence_recorded": "t.estimation_method <> 'fay_herriot' "
-                                "or (t.converged is not null and t.iterations >= 1)",
-    "sae_converged": "t.estimation_method <> 'fay_herriot' or t.converged",
-    "sae_ci_holds_estimate": "t.ci_low is null or t.ci_high is null or t.estimate is null "
-                             "or (t.ci_low <= t.estimate + 1e-9 and t.estimate <= t.ci_high + 1e-9)",
-    "sae_suppressed_has_reason": "not t.suppressed or t.suppression_reason is not null",
-    # survey weighting
-    "weights_sum_to_population": "abs(t.weight_sum - t.population) <= 1e-6 * greatest(t.population, 1)",
-    "weighting_converged": "t.converged",
-    # raw.loads: reconciliation with the landing tables and the quarantine
-    "rows_read_reconcile": "t.status <> 'landed' or (t.rows_read is not null and t.rows_read "
-                           "= t.rows_landed + t.rows_quarantined)",
-    "landed_rows_match_landing_tables": "t.status <> 'landed' "
-                                        "or coalesce(lc.source_rows, 0) = t.rows_landed",
-    "quarantined_rows_match_quarantine": "t.status <> 'landed' "
-                                         "or coalesce(qc.quarantined_rows, 0) = t.rows_quarantined",
-    "unlanded_load_left_no_rows": "t.status = 'landed' or coalesce(lc.source_rows, 0) = 0",
-    "one_landed_load_per_file": "t.status <> 'landed' or count(*) filter (where t.status = "
-                                "'landed') over (partition by t.source, t.period, "
-                                "coalesce(t.file_name, t.file_path)) = 1",
-    # landing tables (per load)
-    "row_from_a_landed_load": "l.status = 'landed'",
-    "lineage_matches_load": "t._sha256 = l.sha256 and t._source = l.source",
-    "respondent_key_is_pseudonym": "regexp_full_match(t.respondent_key, '[0-9a-f]{64}')",
-    "age_group_known": "t.age_group is null or t.age_group in ('15-24', '25-44', '45-64', '65+')",
-    "age_group_is_a_band": "t.age_group is null "
-                           "or regexp_full_match(t.age_group, '[0-9]+(-[0-9]+|\\+)')",
-    "sex_known": "t.sex is null or t.sex in ('M', 'V')",
-    "value_null_exactly_when_missing": "(t.value is null) = (t.missing_reason is not null)",
-    "crimes_null_exactly_when_missing": "(t.crimes is null) = (t.missing_reason is not null)",
-    "missing_reason_known": "t.missing_reason is null or t.missing_reason in ('hidden', 'unknown', "
-                            "'not_applicable', 'empty', 'nil', 'dont_know', 'no_answer', 'invalid')",
-    "count_not_negative": "t.population >= 0",
-    "crimes_not_negative": "t.crimes is null or t.crimes >= 0",
-    "event_in_period": "year(t.event_date) = t.period",
-    "amounts_not_negative": "coalesce(t.amount_requested, 0) >= 0 and coalesce(t.amount_granted, 0) >= 0",
-    "share_between_0_and_1": "t.share between 0 and 1",
-    "quarantine_load_known": "l.load_id is not null",
-    "quarantine_row_has_number": "t.scope = 'file' or t.row_number is not null",
-    "quarantine_scope_known": "t.scope is null or t.scope in ('row', 'cell', 'file')",
-}
-
-# Relations a suite joins to its table (meta.batch.joins). $names are sources (or frames).
-JOINS: dict[str, str] = {
-    "indicator": f"left join {_INDICATOR} as ind on ind.indicator_code = t.indicator_code",
-    "indicator_node": f"left join {_INDICATOR} as ind "
-                      "on t.node_level = 'indicator' and ind.indicator_code = t.node_code",
-    "compass_area": "left join $compass_area_table as ca on ca.area_code = t.area_code",
-    "load": "left join $loads as l on l.load_id = t._load_id",
-    "quarantine_load": "left join $loads as l on l.load_id = t.load_id",
-    "parent_area": "left join (select distinct area_edition, area_code from $dim_area) as p "
-                   "on p.area_edition = t.area_edition and p.area_code = t.parent_code",
-    "status_centre": "left join (select edition, area_code, index_value from $status "
-                     "where node_level = 'centre') as sc "
-                     "on sc.edition = t.edition and sc.area_code = t.area_code",
-    "development_centre": "left join (select edition, area_code, index_value from $development "
-                          "where node_level = 'centre') as dc "
-                          "on dc.edition = t.edition and dc.area_code = t.area_code",
-    "landing_counts": "left join $landing_rows as lc on lc.load_id = t.load_id "
-                      "left join $quarantine_rows as qc on qc.load_id = t.load_id",
-}
-
-# Extra per-group aggregates (beyond n_rows, null__, duplicate_key and bad__).
-AGGREGATES: dict[str, str] = {
-    # compass areas of the current area edition without a row in the group (rows are unique on
-    # the grain, or duplicate_key fails: counting rows counts areas, without a slow DISTINCT)
-    "missing_compass_areas": "case when any_value(t.area_edition) = $area_edition then "
-                             "greatest(0, $n_compass_areas - count(*) filter "
-                             "(where ca.area_code is not null)) else 0 end",
-}
-
-
 # --- suites -----------------------------------------------------------------------------------
+# A suite is GX's JSON with the gate's additions, all in the one file of the table it guards:
+#   meta.batch            how the batch is read (kind rows | per_group, group_by, joins: SQL that
+#                         joins other relations to the table `t`, aggregates: {name: SQL})
+#   expectation meta.check  a derived check: the SQL predicate (a string, or a list of lines) that
+#                         holds for a good row (null counts as failing), computed in DuckDB as the
+#                         column the expectation asserts: check__<name> (rows) or bad__<name>
+#                         (per_group: the rows failing it, per group)
+#   "$dbt_contract"       as a value_set: the columns and types of the dbt model's enforced
+#                         contract ("<name> <TYPE>"), read from the model YAML, never retyped
+# $names in the SQL are filled per run (_params): tables (frames stand in for them), the run's
+# edition and area edition, and the shared relations expectations/<name>.sql.
+
+class SuiteError(ValueError):
+    """A suite file the gate cannot run: the message names the file and what to change."""
+
+
+def _check_sql(expectation: dict) -> str | None:
+    sql = (expectation.get("meta") or {}).get("check")
+    return "\n".join(sql) if isinstance(sql, list) else sql
+
+
+def derived_checks(suite: dict) -> dict[str, str]:
+    """{name: SQL} of the suite's derived checks (the expectations with meta.check)."""
+    prefix = "bad__" if suite["meta"]["batch"]["kind"] == "per_group" else "check__"
+    return {e["kwargs"]["column"].removeprefix(prefix): _check_sql(e)
+            for e in suite["expectations"] if _check_sql(e) is not None}
+
+
+@functools.cache
+def _contracts(models_dir: Path) -> dict[str, list[str]]:
+    """{model: ["<column> <TYPE>", ...]} of every dbt model with an enforced contract."""
+    import yaml
+
+    found = {}
+    for path in sorted(Path(models_dir).rglob("*.yml")):
+        for model in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("models") or []:
+            if ((model.get("config") or {}).get("contract") or {}).get("enforced"):
+                found[model["name"]] = [f"{c['name']} {c['data_type'].upper()}"
+                                        for c in model.get("columns", [])]
+    return found
+
+
+def dbt_contract(table: str, models_dir: Path = DBT_PROJECT_DIR / "models") -> list[str]:
+    """What "$dbt_contract" stands for in `table`'s suite: its dbt model's contract columns as
+    "<name> <TYPE>" (DuckDB's spelling), in the contract's order."""
+    model = table.rpartition(".")[2]
+    contracts = _contracts(Path(models_dir))
+    if model not in contracts:
+        raise SuiteError(f"{table}: the suite checks its schema against $dbt_contract, but no dbt "
+                         f"model {model!r} under {models_dir} has an enforced contract")
+    return contracts[model]
+
+
+def _uses_contract(suite: dict) -> bool:
+    return any(e["kwargs"].get("value_set") == "$dbt_contract" for e in suite["expectations"])
+
+
+def _check_suite(path: Path, suite: dict) -> None:
+    """Refuse a suite the gate would misread, naming the file and the expectation."""
+    batch = suite["meta"]["batch"]
+    if "checks" in batch:
+        raise SuiteError(f"{path}: meta.batch.checks names checks, which now live in the suite: "
+                         "give each expectation on check__<name> (bad__<name>) its SQL in "
+                         "meta.check and drop meta.batch.checks (docs/QUALITY.md, 'Adding a check')")
+    if not all(isinstance(j, str) for j in batch.get("joins", [])) \
+            or not isinstance(batch.get("aggregates", {}), dict):
+        raise SuiteError(f"{path}: meta.batch.joins is a list of SQL joins and aggregates a "
+                         "{name: SQL} object")
+    prefix = "bad__" if batch["kind"] == "per_group" else "check__"
+    defined = set()
+    for i, e in enumerate(suite["expectations"]):
+        column = e["kwargs"].get("column") or ""
+        if _check_sql(e) is not None:
+            if not column.startswith(prefix):
+                raise SuiteError(f"{path}: expectation {i} ({e['type']}) has meta.check but "
+                                 f"asserts {column!r}: a {batch['kind']} batch names a derived "
+                                 f"check's column {prefix}<name>")
+            if column in defined:
+                raise SuiteError(f"{path}: {column} has meta.check twice (expectation {i})")
+            defined.add(column)
+    for i, e in enumerate(suite["expectations"]):
+        column = e["kwargs"].get("column") or ""
+        if column.startswith(prefix) and column not in defined:
+            raise SuiteError(f"{path}: expectation {i} asserts {column}, which no expectation "
+                             "defines: put the check's SQL in its meta.check")
+    if _uses_contract(suite):
+        dbt_contract(suite["meta"]["table"])
+
 
 def load_suites(directory: Path = EXPECTATIONS_DIR) -> dict[str, dict]:
     """The suites by the table they guard: {table: suite}."""
     suites = {}
     for path in sorted(Path(directory).glob("*.json")):
         suite = json.loads(path.read_text(encoding="utf-8"))
+        _check_suite(path, suite)
         suites[suite["meta"]["table"]] = suite
     return suites
 
 
-def bands_from_dbt_project() -> dict:
-    import yaml
-
-    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text(encoding="utf-8"))
-    v = project["vars"]
-    return {k: v[k] for k in ("much_worse_below", "worse_below", "better_above", "much_better_above")}
-
+def shared_relations(directory: Path = EXPECTATIONS_DIR) -> dict[str, str]:
+    """{name: SQL} of the relations the suites share, expectations/<name>.sql (named $<name>)."""
+    return {path.stem: "\n".join(line for line in path.read_text(encoding="utf-8").splitlines()
+                                  if not line.lstrip().startswith("--"))  # comments are for readers
+            for path in sorted(Path(directory).glob("*.sql"))}
 
 def read_table(warehouse: Path, table: str) -> pd.DataFrame:
     """A table as a DataFrame that keeps its DuckDB types when handed back as `frames=`."""
@@ -461,6 +345,13 @@ class _Warehouse:
 
 def _params(wh: _Warehouse, edition: int) -> dict:
     """What the suites' $placeholders and the checks' SQL are filled with for this run."""
+    params = _run_params(wh, edition)
+    for name, sql in shared_relations().items():  # may name the run's tables: filled in turn
+        params[name] = f"({_sql(sql, params, f'expectations/{name}.sql')})"
+    return params
+
+
+def _run_params(wh: _Warehouse, edition: int) -> dict:
     dim_area = wh["marts.dim_area"]
     wh.con.execute("create or replace temp table gate_compass_areas (area_code varchar)")
     try:  # the compass areas of the edition: what completeness is checked against
@@ -496,16 +387,22 @@ def _params(wh: _Warehouse, edition: int) -> dict:
             f"and row_number is not null) group by 1)") if wh.exists("raw.quarantine") else
             "(select null::varchar as load_id, 0 as quarantined_rows where false)",
         "personal_column_pattern": PERSONAL_COLUMN_PATTERN,
-        **bands_from_dbt_project(),
     }
 
 
-def _sql(template: str, params: dict) -> str:
-    return Template(template).substitute({k: v for k, v in params.items() if not isinstance(v, list)})
+def _sql(template: str, params: dict, where: str = "") -> str:
+    """The SQL with its $placeholders filled; an unknown one is named with where it stands."""
+    try:
+        return Template(template).substitute(
+            {k: v for k, v in params.items() if not isinstance(v, list)})
+    except (KeyError, ValueError) as error:
+        known = ", ".join(f"${k}" for k, v in sorted(params.items()) if not isinstance(v, list))
+        raise SuiteError(f"{where}: cannot fill the SQL's placeholders ({error!r}; known: "
+                         f"{known}; write $$ for a literal $)") from None
 
 
 def _relation(table: str, spec: dict, wh: _Warehouse, params: dict) -> str:
-    joins = " ".join(_sql(JOINS[j], params) for j in spec.get("joins", []))
+    joins = " ".join(_sql(j, params, f"{table}: meta.batch.joins") for j in spec.get("joins", []))
     return f"{wh[table]} as t {joins}"
 
 
@@ -553,7 +450,8 @@ def _rows_batch(table: str, suite: dict, wh: _Warehouse, params: dict) -> _Batch
     relation = _relation(table, spec, wh, params)
     columns = _read_columns(suite, [c for c, _ in wh.columns(table)])
     star = ", ".join(f"t.{_q(c)}" for c in columns) or "1 as no_columns"
-    checks = {name: _sql(CHECKS[name], params) for name in spec.get("checks", [])}
+    checks = {name: _sql(sql, params, f"{table}: check {name}")
+              for name, sql in derived_checks(suite).items()}
     star += "".join(f", {item}" for item in spec.get("extra", []))
 
     def build(selected: dict[str, str]) -> str:
@@ -619,8 +517,10 @@ def _group_batch(table: str, suite: dict, wh: _Warehouse, params: dict) -> _Batc
         source += (f" left join (select {cols}, true as is_duplicate from {wh[table]} "
                    f"group by all having count(*) > 1) as d on {on}")
         parts.append("count(*) filter (where d.is_duplicate) as duplicate_key")
-    parts += [f"{_sql(AGGREGATES[name], params)} as {_q(name)}" for name in spec.get("aggregates", [])]
-    checks = {name: _sql(CHECKS[name], params) for name in spec.get("checks", [])}
+    parts += [f"{_sql(sql, params, f'{table}: aggregate {name}')} as {_q(name)}"
+              for name, sql in spec.get("aggregates", {}).items()]
+    checks = {name: _sql(sql, params, f"{table}: check {name}")
+              for name, sql in derived_checks(suite).items()}
     keys = ", ".join(f"t.{_q(c)} as {_q(c)}" for c in group)
 
     def build(selected: dict[str, str]) -> str:
@@ -691,11 +591,25 @@ def _columns_batch(table: str, suite: dict, wh: _Warehouse, params: dict) -> _Ba
 _BATCHES = {"rows": _rows_batch, "per_group": _group_batch}
 
 
+def _with_sql_in_notes(expectation: dict) -> dict:
+    """A derived check's SQL shown under its notes in the Data Docs, where the report's reader
+    sees what was computed (GX renders notes as Markdown)."""
+    sql = _check_sql(expectation)
+    if sql is None:
+        return expectation
+    notes = expectation.get("notes") or []
+    notes = [notes] if isinstance(notes, str) else list(notes)
+    code = "\n".join("    " + line for line in sql.splitlines())
+    return {**expectation, "notes": [*notes, "Computed in DuckDB as, per row (`t`: the table):\n\n" + code]}
+
+
 def _batches_for(table: str, suite: dict, wh: _Warehouse, params: dict) -> list[_Batch]:
+    if _uses_contract(suite):
+        params = {**params, "dbt_contract": dbt_contract(table)}
     by_batch: dict[str, list[dict]] = {"main": [], "columns": []}
     for expectation in suite["expectations"]:
         on = (expectation.get("meta") or {}).get("batch", "main")
-        by_batch[on].append(_fill(expectation, params))
+        by_batch[on].append(_with_sql_in_notes(_fill(expectation, params)))
     if not wh.exists(table):
         return [_Batch(suite["name"], table, "missing", None, [], [], errors=[Failure(
             table, "table exists", None, "critical", None,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import duckdb
+import pytest
 import yaml
 
 from basismonitor import publish, validation
@@ -19,32 +21,112 @@ def test_every_suite_names_its_table_and_file(suites):
             assert expectation["severity"] in ("critical", "warning"), expectation
 
 
-def test_every_derived_check_is_defined_and_asserted(suites):
+def test_every_derived_check_has_its_sql_in_the_suite_that_asserts_it(suites):
     for table, suite in suites.items():
         batch = suite["meta"]["batch"]
         prefix = "bad__" if batch["kind"] == "per_group" else "check__"
         asserted = {e["kwargs"].get("column") for e in suite["expectations"]}
-        for name in batch.get("checks", []):
-            assert name in validation.CHECKS, f"{table}: unknown check {name}"
-            assert prefix + name in asserted, f"{table}: {name} is computed but never asserted"
-        for name in batch.get("aggregates", []):
-            assert name in validation.AGGREGATES and name in asserted
-        for name in batch.get("joins", []):
-            assert name in validation.JOINS
+        checks = validation.derived_checks(suite)
+        assert "checks" not in batch, table
+        for name, sql in checks.items():
+            assert prefix + name in asserted and sql.strip(), (table, name)
+        for column in asserted:
+            if column and column.startswith(prefix):
+                assert column.removeprefix(prefix) in checks, f"{table}: {column} has no SQL"
+        for name, sql in batch.get("aggregates", {}).items():
+            assert name in asserted and sql.strip(), (table, name)
         for column in batch.get("not_null", []):
             assert f"null__{column}" in asserted, f"{table}: null__{column} never asserted"
 
 
-def test_the_mart_suites_agree_with_the_dbt_contracts(suites):
-    """A changed contract must change the gate's schema too (and the other way round)."""
-    spec = yaml.safe_load((DBT_PROJECT_DIR / "models" / "marts" / "_marts__models.yml").read_text())
-    for model in spec["models"]:
-        contract = {f"{c['name']} {c['data_type'].upper()}" for c in model["columns"]}
-        suite = suites[f"marts.{model['name']}"]
-        [schema] = [e for e in suite["expectations"]
-                    if e["kwargs"].get("column") == "column_spec"
-                    and e["type"] == "expect_column_values_to_be_in_set"]
-        assert set(schema["kwargs"]["value_set"]) == contract, model["name"]
+def test_a_suite_in_the_old_form_is_refused_naming_its_file(tmp_path):
+    """Checks named in meta.batch.checks (their SQL in Python) are gone; a suite written that way
+    is refused with a message that says where the SQL goes now."""
+    source = validation.EXPECTATIONS_DIR / "marts.dim_period.json"
+    suite = json.loads(source.read_text(encoding="utf-8"))
+    suite["meta"]["batch"]["checks"] = ["one_current_period"]
+    (tmp_path / source.name).write_text(json.dumps(suite), encoding="utf-8")
+    with pytest.raises(validation.SuiteError, match=r"marts\.dim_period\.json.*meta\.check"):
+        validation.load_suites(tmp_path)
+    del suite["meta"]["batch"]["checks"]
+    for e in suite["expectations"]:
+        (e.get("meta") or {}).pop("check", None)  # asserted, but its SQL is missing
+    (tmp_path / source.name).write_text(json.dumps(suite), encoding="utf-8")
+    with pytest.raises(validation.SuiteError, match=r"asserts check__\w+, which no expectation"):
+        validation.load_suites(tmp_path)
+
+
+def test_a_check_added_in_a_suite_runs_and_is_named(refreshed, tmp_path, failing):
+    """Adding a check is one expectation with its SQL (docs/QUALITY.md, 'Adding a check'): no
+    Python. Here one that every period before the edition fails."""
+    source = validation.EXPECTATIONS_DIR / "marts.dim_period.json"
+    suite = json.loads(source.read_text(encoding="utf-8"))
+    suite["expectations"].append({
+        "type": "expect_column_values_to_be_in_set",
+        "kwargs": {"column": "check__period_is_the_edition", "value_set": [True]},
+        "severity": "critical",
+        "meta": {"check": "t.period = $edition"},
+        "notes": "A check added by a test.",
+    })
+    (tmp_path / source.name).write_text(json.dumps(suite), encoding="utf-8")
+    suites = validation.load_suites(tmp_path)
+    result = validation.validate_warehouse(refreshed.warehouse, refreshed.edition, suites=suites,
+                                           progress=lambda _: None)
+    [failure] = failing(result, "marts.dim_period", "check__period_is_the_edition")
+    periods = validation.read_table(refreshed.warehouse, "marts.dim_period")["period"]
+    assert failure.unexpected_count == int((periods != refreshed.edition).sum()) > 0
+    assert f"period={int(periods.min())}" in failure.detail  # names the failing rows
+
+
+def test_an_unknown_placeholder_in_a_check_is_named(refreshed, tmp_path):
+    source = validation.EXPECTATIONS_DIR / "marts.dim_period.json"
+    suite = json.loads(source.read_text(encoding="utf-8"))
+    [expectation] = [e for e in suite["expectations"]
+                     if e["kwargs"].get("column") == "check__current_period_is_edition"]
+    expectation["meta"]["check"] = "not t.is_current_period or t.period = $editon"
+    (tmp_path / source.name).write_text(json.dumps(suite), encoding="utf-8")
+    with pytest.raises(validation.SuiteError,
+                       match=r"marts\.dim_period: check current_period_is_edition.*'editon'"):
+        validation.validate_warehouse(refreshed.warehouse, refreshed.edition,
+                                      suites=validation.load_suites(tmp_path),
+                                      progress=lambda _: None)
+
+
+def test_the_mart_suites_take_their_schema_from_the_dbt_contracts(suites, refreshed):
+    """The mart suites' column types are the dbt contract's (never retyped): "$dbt_contract" is
+    read from the model YAML, which must read as DuckDB describes the built marts."""
+    with duckdb.connect(str(refreshed.warehouse), read_only=True) as con:
+        for table, suite in suites.items():
+            if not table.startswith("marts."):
+                continue
+            schema = [e for e in suite["expectations"] if e["kwargs"].get("column") == "column_spec"]
+            assert schema and all(e["kwargs"]["value_set"] == "$dbt_contract" for e in schema)
+            built = [f"{name} {kind}" for name, kind, *_ in con.sql(f"describe {table}").fetchall()]
+            assert validation.dbt_contract(table) == built, table
+
+
+def test_the_class_rule_is_dbts_macro_in_the_warehouse(refreshed):
+    """The gate checks classes with the function dbt persists from its macro compass_class, with
+    the bands of the run's vars (here dbt_project.yml's defaults): probed at each band's edge."""
+    bands = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    probes = [
+        (bands["much_worse_below"] - 0.1, True, False, None, "veel slechter"),
+        (bands["much_worse_below"], True, False, None, "slechter"),
+        (bands["worse_below"], True, False, None, "gemiddeld"),
+        (bands["better_above"], True, False, None, "gemiddeld"),
+        (bands["much_better_above"], True, False, None, "beter"),
+        (bands["much_better_above"] + 0.1, True, False, None, "veel beter"),
+        (bands["worse_below"] - 0.1, False, False, None, "minder"),
+        (bands["better_above"] + 0.1, False, False, None, "meer"),
+        (bands["much_worse_below"] - 0.1, True, True, False, "gemiddeld"),  # not significant
+        (bands["much_worse_below"] - 0.1, True, True, True, "veel slechter"),
+        (None, True, False, None, None),
+    ]
+    with duckdb.connect(str(refreshed.warehouse), read_only=True) as con:
+        for index, judged, survey, significant, expected in probes:
+            got = con.execute("select marts.compass_class(?::double, ?, ?, ?::boolean)",
+                              [index, judged, survey, significant]).fetchone()[0]
+            assert got == expected, (index, judged, survey, significant)
 
 
 def test_the_exported_tables_are_the_privacy_checked_ones(suites):

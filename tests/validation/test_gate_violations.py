@@ -208,31 +208,24 @@ def test_a_table_at_respondent_grain_fails(gate, table, failing):
     assert failure.unexpected_count == len(frame)
 
 
-def test_a_shown_survey_figure_below_its_minimum_n_fails(gate, facts, indicators, failing,
-                                                         shown_row):
-    frame = facts.copy()
-    row = shown_row(frame, indicators, source_kind="survey")
-    frame.loc[row, "n_unweighted"] = 10
-    result = gate(FACTS, frames={FACTS: frame})
-    [failure] = failing(result, FACTS, "bad__shown_survey_meets_min_n")
-    assert failure.unexpected_count == 1
-
-
-def test_a_small_cell_in_the_status_compass_fails(gate, status, indicators, failing, shown_row):
-    frame = status.copy()
-    row = shown_row(frame, indicators, source_kind="survey", column="node_code")
-    frame.loc[row, "n_unweighted"] = 12
-    result = gate(STATUS, frames={STATUS: frame})
-    [failure] = failing(result, STATUS, "check__shown_survey_meets_min_n")
-    assert failure.unexpected_count == 1
-
-
-def test_a_shown_count_below_5_fails(gate, facts, indicators, failing, shown_row):
-    frame = facts.copy()
-    row = shown_row(frame, indicators, kind="registry_rate", need=("numerator",))
-    frame.loc[row, "numerator"] = 3.0
-    result = gate(FACTS, frames={FACTS: frame})
-    [failure] = failing(result, FACTS, "bad__no_shown_count_below_5")
+@pytest.mark.parametrize(
+    ("mart", "where", "column", "value", "check"),
+    [
+        # a shown survey figure below its minimum n, in the facts (per group) and the compass (rows)
+        (FACTS, {"source_kind": "survey"}, "n_unweighted", 10, "bad__shown_survey_meets_min_n"),
+        (STATUS, {"source_kind": "survey", "column": "node_code"}, "n_unweighted", 12,
+         "check__shown_survey_meets_min_n"),
+        # a shown count below 5
+        (FACTS, {"kind": "registry_rate", "need": ("numerator",)}, "numerator", 3.0,
+         "bad__no_shown_count_below_5"),
+    ],
+)
+def test_a_small_shown_figure_fails(gate, table, indicators, failing, shown_row,
+                                    mart, where, column, value, check):
+    frame = table(mart)
+    frame.loc[shown_row(frame, indicators, **where), column] = value
+    result = gate(mart, frames={mart: frame})
+    [failure] = failing(result, mart, check)
     assert failure.unexpected_count == 1
 
 
@@ -257,3 +250,28 @@ def test_the_failure_message_names_expectation_table_and_rows(warehouse_copy, tm
             "1 row fails") in message
     assert "nothing was published" in message
     assert str(tmp_path / "docs") in message  # where the report is
+
+
+# --- classes read from the compass marts ---------------------------------------------------------
+
+def test_a_profile_centre_class_other_than_the_compass_marts_fails(gate, table, failing):
+    """The profile's centre classes are the compass marts' (read from them, not reclassed)."""
+    profile = table(PROFILE)
+    row = profile.index[profile["status_centre_class"].notna()][0]
+    other = "veel beter" if profile.loc[row, "status_centre_class"] != "veel beter" else "beter"
+    profile.loc[row, "status_centre_class"] = other
+    result = gate(PROFILE, frames={PROFILE: profile})
+    [failure] = failing(result, PROFILE, "check__centre_class_matches_index")
+    assert failure.unexpected_count == 1
+    assert profile.loc[row, "area_code"] in failure.detail
+
+
+def test_a_development_class_inconsistent_with_its_index_fails(gate, table, failing):
+    development = table("marts.mart_compass_development")
+    row = development.index[(development["node_level"] == "centre")
+                            & development["index_value"].notna()][0]
+    development.loc[row, ["index_value", "class"]] = [60.0, "veel beter"]
+    result = gate("marts.mart_compass_development",
+                  frames={"marts.mart_compass_development": development})
+    [failure] = failing(result, "marts.mart_compass_development", "check__class_matches_index")
+    assert failure.unexpected_count == 1

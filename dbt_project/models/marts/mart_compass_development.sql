@@ -127,11 +127,7 @@ indicator_nodes as (
         base_value,
         current_value,
         idx as index_value,
-        case
-            when idx is null then null
-            when source_kind = 'survey' and is_judged and not coalesce(significant, false) then 'gemiddeld'
-            else {{ index_class('idx', 'is_judged') }}
-        end as class,
+        {{ compass_class('idx', 'is_judged', "source_kind = 'survey'", 'significant') }} as class,
         significant,
         idx is null as suppressed,
         coalesce(suppression_reason, case when idx is null then 'no city change' end) as suppression_reason,

@@ -110,11 +110,7 @@ indicator_nodes as (
         case when idx is not null then value end as value,
         city_value,
         idx as index_value,
-        case
-            when idx is null then null
-            when source_kind = 'survey' and is_judged and not coalesce(significant, false) then 'gemiddeld'
-            else {{ index_class('idx', 'is_judged') }}
-        end as class,
+        {{ compass_class('idx', 'is_judged', "source_kind = 'survey'", 'significant') }} as class,
         significant,
         suppressed or idx is null as suppressed,
         coalesce(suppression_reason, case when city_value is null then 'no city value' end) as suppression_reason,
