@@ -14,7 +14,7 @@ import json
 import re
 from pathlib import Path
 
-# what a check is, in Dutch: by the check's name (validation.CHECKS: check__/bad__<name>)
+# what a check is, in Dutch: by the check's name (check__/bad__<name> of the expectation suites, expectations/*.json)
 CHECK_NL = {
     "ci_in_unit_range": "Het 95%-interval valt binnen het bereik van de eenheid (0-100%).",
     "shown_has_lineage": "Elk getoond cijfer noemt de leveringen waar het uit komt.",
