@@ -2,8 +2,9 @@
 
 ingest (one discover + one mapped load task per source, in dependency order) -> transform (dbt
 through astronomer-cosmos: one `dbt build` as the only writer, one task per model and its tests;
-see basismonitor.airflow_dbt) -> validate (Great Expectations) -> publish. Imported by the DAG
-processor: nothing heavy at import time; every task imports what it needs when it runs.
+see basismonitor.airflow_dbt) -> validate (Great Expectations) -> publish -> site (the compass
+pages, from the published files). Imported by the DAG processor: nothing heavy at import time;
+every task imports what it needs when it runs.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ TRANSFORM_DOC = """
 RAW_TABLES = Asset(name="basismonitor_raw", uri="file:///basismonitor/warehouse/raw")
 MARTS = Asset(name="basismonitor_marts", uri="file:///basismonitor/warehouse/marts")
 PUBLISHED = Asset(name="basismonitor_published_edition", uri="file:///basismonitor/exports/latest")
+SITE = Asset(name="basismonitor_site", uri="file:///basismonitor/exports/latest/site")
 
 
 def _owner(dag_run) -> str:
@@ -199,6 +201,17 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
                                docs_dir=Path(docs_dir) if docs_dir else None)
             return str(published.path)
 
+        @task(inlets=[PUBLISHED], outlets=[SITE])
+        def site(published: str, params=None, logical_date=None) -> str:
+            """The compass pages of the edition just published, built from its published files
+            (not the warehouse: no pool, no lease): only the areas whose figures changed since
+            the edition's last site build. A failure leaves the published data as it is and
+            the previous site in place; clear this task alone to retry."""
+            from basismonitor.pipeline import site as build_site
+
+            settings = settings_for(params, logical_date)
+            return str(build_site(settings.exports, settings.edition))
+
         claimed = claim()
         loaded = ingest_group()
         built = transform_group(group_id="transform", doc_md=TRANSFORM_DOC, pool=WAREHOUSE_POOL,
@@ -209,5 +222,6 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
         built >> docs
         published = publish(docs)
         published >> release().as_teardown(setups=claimed)
+        site(published)
 
     return refresh()
