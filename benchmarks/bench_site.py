@@ -94,8 +94,11 @@ def main(argv=None) -> int:
                  "re-publish + site, nothing changed", "publish + full site",
                  "one area changed")
         runs: dict[str, list[float]] = {n: [] for n in names}
+
+        def site(**kw):
+            return pipeline.site(exports, EDITION, progress=quiet, **kw)
+
         for i in range(args.runs):
-            site = lambda **kw: pipeline.site(exports, EDITION, progress=quiet, **kw)  # noqa: E731
             runs["full, 1 process"].append(seconds(lambda: site(full=True, workers=1)))
             runs[f"full, {args.workers} processes"].append(
                 seconds(lambda: site(full=True, workers=args.workers)))
