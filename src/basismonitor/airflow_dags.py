@@ -25,11 +25,11 @@ TRANSFORM_DOC = """
   the only task that writes the warehouse (pool `warehouse_writer`). Its log has dbt's output.
 - `<model>.run` / `<model>.test` (and `<seed>.seed`) report, per dbt node, what that build did:
   status, timing, compiled SQL (Rendered Template). They do not run dbt; their arrows are dbt's
-  lineage. They start when the build is done.
+  lineage. They start when the build is done, and are not in the pool (they write nothing).
 - On failure the producer fails with the failing models/tests named and the node tasks are
   `upstream_failed`. Fix the model or source, check with `basismonitor build`, then trigger the
   refresh again (landed files are skipped). Do not clear the producer: a retried producer skips
-  and each node task then runs its own model (one at a time, through the pool) - slow.
+  and each node task then runs its own model (one at a time, through the warehouse lock) - slow.
 - Param `full_rebuild` adds `--full-refresh` (seeds and any incremental model rebuilt from scratch).
 """
 
