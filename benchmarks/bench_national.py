@@ -1,17 +1,17 @@
 """The refresh at national scale per stage, and adding one survey wave incrementally (issue 9).
 
     .venv/bin/python benchmarks/bench_national.py --scale small|national [--inbox DIR]
-        [--runs 3] [--stages ingest,build,validate,publish] [--wave-runs 3]
+        [--runs 3] [--stages ingest,build,validate,publish,site] [--wave-runs 3]
         [--publish-timeout S] [--site-areas K] [--workdir DIR] [--out result.json]
 
 (a) Full refresh, `--runs` times on a fresh warehouse: each stage of basismonitor.pipeline
-    (ingest -> dbt build -> validate -> publish/export) in a fresh Python process, with its wall
+    (ingest -> dbt build -> validate -> publish/export -> site) in a fresh Python process, with its wall
     time and the peak resident memory of its process tree (benchmarks/_common.MemorySampler).
     `--stages` picks a subset (in that order, on the same warehouse). Also kept: seconds per dbt
     node (from dbt's results) and per ingested file (time between the ingestion's per-file
-    lines). Publish writes the exports and then one compass page per area; when it runs longer
-    than `--publish-timeout` it is stopped, the time to the end of the exports is reported, and
-    the pages written so far are counted and the pages are timed on the first `--site-areas`
+    lines). Publish writes the exports; the site stage then one compass page per area (issue
+    22.4: its own stage); when either runs longer than `--publish-timeout` it is stopped, the
+    pages written so far are counted and the pages are timed on the first `--site-areas`
     areas of the staged exports (set-up and seconds per area, extrapolated to all areas; stopped
     after `--publish-timeout` seconds too).
 (b) Adding a wave, `--wave-runs` times: a warehouse with every wave but the last ingested and
@@ -51,7 +51,7 @@ from _common import MemorySampler, load, machine  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 EDITION = 2024
-STAGES = ("ingest", "build", "validate", "publish")
+STAGES = ("ingest", "build", "validate", "publish", "site")
 TOLERANCE = 1e-12
 
 # One stage in a fresh interpreter (imports included, as a refresh process pays them); prints one
@@ -80,6 +80,8 @@ elif stage == "validate":
 elif stage == "publish":
     docs_dir = Path(docs) if docs != "-" else None
     pipeline.publish(warehouse, Path(exports), edition, docs_dir=docs_dir, progress=progress)
+elif stage == "site":
+    pipeline.site(Path(exports), edition, progress=progress)
 out["seconds"] = time.perf_counter() - start
 print("RESULT " + json.dumps(out), flush=True)
 """
@@ -178,8 +180,8 @@ def exports_seconds(progress: list[tuple[float, str]]) -> float | None:
 
 
 def pages_written(exports: Path) -> int:
-    """Compass pages a stopped publish had written (in its staged edition's site folder)."""
-    return sum(1 for _ in exports.glob(".staging-*/.site-*/area/*.html"))
+    """Compass pages a stopped site stage had written (in the edition's staged site folder)."""
+    return sum(1 for _ in exports.glob(f"{EDITION}/.site-*/area/*.html"))
 
 
 def site_subset(exports: Path, k: int, log: Path | None, timeout: float | None) -> dict | None:
@@ -211,7 +213,7 @@ def refresh_run(inbox: Path, work: Path, stages: list[str], args) -> dict:
     run: dict = {"stages": {}}
     docs = "-"
     for stage in stages:
-        timeout = args.publish_timeout if stage == "publish" else None
+        timeout = args.publish_timeout if stage in ("publish", "site") else None
         r = run_stage(stage, warehouse, inbox, work, docs=docs, timeout=timeout, log=log)
         if stage == "validate" and r.get("docs_dir"):
             docs = r["docs_dir"]
@@ -224,6 +226,8 @@ def refresh_run(inbox: Path, work: Path, stages: list[str], args) -> dict:
         if stage == "publish":
             entry["timed_out"] = r["timed_out"]
             entry["exports_seconds"] = exports_seconds(r["progress"])
+        if stage == "site":
+            entry["timed_out"] = r["timed_out"]
             if r["timed_out"]:
                 entry["pages_written"] = pages_written(work / "exports")
             if r["timed_out"] or args.site_areas:
@@ -439,7 +443,11 @@ def report(path: Path, top: int) -> None:
             pub = last["publish"]
             print(f"\n  publish, last run: {pub['seconds']:.1f} s"
                   + (" (stopped at the timeout)" if pub.get("timed_out") else "")
-                  + f"; exports done after {pub.get('exports_seconds')} s"
+                  + f"; exports done after {pub.get('exports_seconds')} s")
+        if "site" in last:
+            pub = last["site"]
+            print(f"\n  site, last run: {pub['seconds']:.1f} s"
+                  + (" (stopped at the timeout)" if pub.get("timed_out") else "")
                   + (f"; {pub['pages_written']} compass pages written by then"
                      if "pages_written" in pub else ""))
             sub = pub.get("site_subset")

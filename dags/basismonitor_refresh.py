@@ -1,4 +1,5 @@
-"""The biannual refresh: ingest -> transform (dbt) -> validate (Great Expectations) -> publish.
+"""The biannual refresh: ingest -> transform (dbt) -> validate (Great Expectations) -> publish
+-> site.
 
 Thin wiring only: the DAG is built by basismonitor.airflow_dags, and the work lives in the
 basismonitor package, tested on its own. Nothing heavy runs at import time.
@@ -26,6 +27,9 @@ params: `edition` (the survey wave the compass shows; default the last wave befo
 2. **transform**: one `dbt build` (models and dbt's tests) on the DuckDB warehouse.
 3. **validate**: the Great Expectations gate on the marts; a critical failure stops here.
 4. **publish**: exports/<edition>/ written aside and moved into place; `exports/latest` follows.
+5. **site**: the compass pages of the published edition (`exports/<edition>/site/`), from the
+   published files; only the areas whose figures changed are rebuilt. A failure leaves the
+   published data and the previous site in place: clear the `site` task alone to retry.
 
 Only one task writes the DuckDB file at a time (pool `warehouse_writer`, 1 slot;
 `max_active_runs=1`). On failure a plain summary is written to `var/failures/latest.json`;

@@ -16,7 +16,8 @@ Runs every year on 1 July (after CBS publishes its Kerncijfers wijken en buurten
 their yearly figures) and by hand. Lands the new files of the registry, population, police, area
 and activity sources (the survey waits for the biannual `basismonitor_refresh`), then rebuilds,
 validates and republishes the current edition (param `edition`, default the last survey wave), so
-the compass's registry figures stay current between waves. Same single-writer rules: pool
+the compass's registry figures stay current between waves; the `site` task then rebuilds the
+pages of the areas whose figures changed. Same single-writer rules: pool
 `warehouse_writer` (1 slot), `max_active_runs=1`; the published edition changes only when the
 gate passes.
 """

@@ -43,7 +43,7 @@ def small_inbox(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def refreshed(small_inbox: Path, tmp_path_factory) -> Refreshed:
-    """ingest -> dbt build -> gate -> publish on the small municipality, in this process."""
+    """ingest -> dbt build -> gate -> publish -> site on the small municipality, in this process."""
     from basismonitor import pipeline
 
     root = tmp_path_factory.mktemp("refresh")
@@ -55,4 +55,5 @@ def refreshed(small_inbox: Path, tmp_path_factory) -> Refreshed:
     pipeline.build(warehouse, EDITION, base_period=BASE_PERIOD, progress=lambda _: None)
     gate = pipeline.validate(warehouse, EDITION, docs_root=docs, progress=lambda _: None)
     pipeline.publish(warehouse, exports, EDITION, docs_dir=gate.docs_dir, progress=lambda _: None)
+    pipeline.site(exports, EDITION, progress=lambda _: None)
     return Refreshed(root, small_inbox, warehouse, exports, docs, EDITION, BASE_PERIOD)

@@ -55,6 +55,9 @@ def test_dag_run_succeeds_and_publishes(airflow_run):
     assert (edition / "mart_compass_status.parquet").exists()
     assert (edition / "mart_compass_status.csv").exists()
     assert os.readlink(root / "exports" / "latest") == "2024"
+    # the site is its own task after publish (issue 22.4)
+    assert "end task task_id=site " in log
+    assert (edition / "site" / "index.html").exists()
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         assert con.sql("select count(*) from marts.mart_compass_status").fetchone()[0] > 0
         assert con.sql("select distinct edition from marts.mart_compass_status").fetchall() == [(2024,)]

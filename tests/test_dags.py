@@ -44,7 +44,7 @@ def test_no_cycles(dagbag):
 def test_refresh_dag_has_its_stages_in_order(dagbag):
     dag = dagbag.dags["basismonitor_refresh"]
     ids = set(dag.task_dict)
-    assert {PRODUCER, "validate", "publish"} <= ids
+    assert {PRODUCER, "validate", "publish", "site"} <= ids
     from basismonitor.airflow_support import source_names
 
     sources = source_names()
@@ -68,6 +68,23 @@ def test_refresh_dag_has_its_stages_in_order(dagbag):
     assert "validate" in dag.task_dict["publish"].upstream_task_ids
     assert dag.max_active_runs == 1
     assert dag.doc_md
+
+
+def test_the_site_is_its_own_task_after_publish(dagbag):
+    """Issue 22.4: the compass pages are a stage of their own, on the published edition's Asset:
+    visible in the DAG, retried alone, outside the warehouse's pool and lease (they read only the
+    published files)."""
+    for dag_id in ("basismonitor_refresh", "basismonitor_registry_yearly"):
+        dag = dagbag.dags[dag_id]
+        site = dag.task_dict["site"]
+        assert site.upstream_task_ids == {"publish"}
+        assert not site.downstream_task_ids
+        assert [a.name for a in site.inlets] == ["basismonitor_published_edition"]
+        assert [a.name for a in site.outlets] == ["basismonitor_site"]
+        assert [a.name for a in dag.task_dict["publish"].outlets] == [
+            "basismonitor_published_edition"]
+        assert site.pool != "warehouse_writer"
+        assert "site" not in dag.task_dict["release"].get_flat_relative_ids(upstream=True)
 
 
 def test_transform_shows_every_model_and_its_tests(dagbag, manifest_nodes):
@@ -107,15 +124,41 @@ def test_the_producer_runs_before_every_node_task(dagbag):
 
 
 def test_one_writer_at_a_time(dagbag):
+    from cosmos.operators.watcher import DbtConsumerWatcherSensor
+
     dag = dagbag.dags["basismonitor_refresh"]
     assert dag.max_active_runs == 1
     assert dag.task_dict[PRODUCER].pool == "warehouse_writer"
     assert dag.task_dict[PRODUCER].retries == 0  # a retried Cosmos producer skips the build
     assert dag.task_dict["ingest.load_areas"].pool == "warehouse_writer"
-    # node tasks only read XCom, but one cleared by hand runs its model: it takes the pool too
-    for task_id, task in dag.task_dict.items():
-        if task_id.startswith("transform.") and not task_id.endswith("_done"):
-            assert task.pool == "warehouse_writer", task_id
+    # issue 22.6: the node tasks only read the producer's XCom: not in the one-slot pool (one
+    # cleared by hand that runs its model takes the warehouse lock instead: next test)
+    consumers = [t for t in dag.task_dict.values() if isinstance(t, DbtConsumerWatcherSensor)]
+    assert len(consumers) >= 60
+    for task in consumers:
+        assert task.pool == "default_pool", task.task_id
+    writers = {t.task_id for t in dag.task_dict.values() if t.pool == "warehouse_writer"}
+    assert writers == {PRODUCER, "preflight"} | {
+        t for t in dag.task_dict if t.startswith("ingest.load_")}
+
+
+def test_a_node_task_that_runs_dbt_itself_holds_the_warehouse_lock(tmp_path, monkeypatch):
+    """Cosmos's fallback (a node task cleared by hand runs its model): outside the pool, the
+    interceptor takes the warehouse lock for the command and the callback after it releases it."""
+    from basismonitor.airflow_dbt import dbt_run_settings, release_warehouse
+    from basismonitor.locks import is_held
+
+    warehouse = tmp_path / "wh.duckdb"
+    monkeypatch.setenv("BASISMONITOR_WAREHOUSE", str(warehouse))
+
+    class Node:
+        task_id = "transform.stg_areas__areas.run"
+        vars, env = None, None
+
+    dbt_run_settings({"params": {"edition": 2024, "base_period": 2016}}, Node())
+    assert is_held(warehouse)
+    release_warehouse()
+    assert not is_held(warehouse)
 
 
 def test_refresh_dag_schedule_and_params(dagbag):
@@ -139,6 +182,7 @@ def test_dbt_gets_the_runs_edition_base_period_warehouse_and_full_rebuild(dagbag
     monkeypatch.setenv("BASISMONITOR_WAREHOUSE", str(tmp_path / "wh.duckdb"))
 
     class Operator:
+        task_id = PRODUCER
         vars, env = None, None
 
     op = Operator()
@@ -182,7 +226,7 @@ def test_yearly_registry_dag_lands_everything_but_the_survey(dagbag):
     assert "ingest.load_survey" not in ids
     assert dag.timetable.expression == "0 6 1 7 *"
     assert dag.max_active_runs == 1
-    assert {PRODUCER, "validate", "publish"} <= ids
+    assert {PRODUCER, "validate", "publish", "site"} <= ids
 
 
 def test_the_manifest_follows_the_dbt_project(tmp_path):
@@ -240,3 +284,36 @@ def test_one_run_holds_the_warehouse_from_ingest_through_publish(dagbag):
         assert release.trigger_rule == "all_done_setup_success"
         roots = [t for t in dag.task_dict.values() if not t.upstream_task_ids]
         assert [t.task_id for t in roots] == ["claim"]
+
+
+def test_parsing_the_dags_runs_no_dbt_and_hashes_no_project(monkeypatch, manifest_nodes):
+    """Issue 22.7: a DAG parse reads the prebuilt manifest; it neither fingerprints the dbt
+    project (either fingerprint) nor starts dbt (a subprocess or dbt's runner)."""
+    import subprocess
+
+    from airflow.dag_processing.dagbag import DagBag
+    from dbt.cli.main import dbtRunner
+
+    from basismonitor import airflow_dbt, build_state
+
+    calls: list[str] = []
+
+    def counted(name, real):
+        def wrapper(*args, **kwargs):
+            calls.append(name)
+            return real(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(airflow_dbt, "project_fingerprint",
+                        counted("fingerprint", airflow_dbt.project_fingerprint))
+    monkeypatch.setattr(build_state, "project_fingerprint",
+                        counted("build fingerprint", build_state.project_fingerprint))
+    monkeypatch.setattr(subprocess, "Popen", counted("subprocess", subprocess.Popen))
+    monkeypatch.setattr(dbtRunner, "invoke", counted("dbt", dbtRunner.invoke))
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    assert bag.import_errors == {}
+    assert {"basismonitor_refresh", "basismonitor_registry_yearly"} <= set(bag.dags)
+    assert calls == []
+    # the counting itself works: what a parse used to do is seen
+    airflow_dbt.ensure_manifest()
+    assert "fingerprint" in calls

@@ -2,8 +2,9 @@
 
 ingest (one discover + one mapped load task per source, in dependency order) -> transform (dbt
 through astronomer-cosmos: one `dbt build` as the only writer, one task per model and its tests;
-see basismonitor.airflow_dbt) -> validate (Great Expectations) -> publish. Imported by the DAG
-processor: nothing heavy at import time; every task imports what it needs when it runs.
+see basismonitor.airflow_dbt) -> validate (Great Expectations) -> publish -> site (the compass
+pages, from the published files). Imported by the DAG processor: nothing heavy at import time;
+every task imports what it needs when it runs.
 """
 
 from __future__ import annotations
@@ -24,17 +25,18 @@ TRANSFORM_DOC = """
   the only task that writes the warehouse (pool `warehouse_writer`). Its log has dbt's output.
 - `<model>.run` / `<model>.test` (and `<seed>.seed`) report, per dbt node, what that build did:
   status, timing, compiled SQL (Rendered Template). They do not run dbt; their arrows are dbt's
-  lineage. They start when the build is done.
+  lineage. They start when the build is done, and are not in the pool (they write nothing).
 - On failure the producer fails with the failing models/tests named and the node tasks are
   `upstream_failed`. Fix the model or source, check with `basismonitor build`, then trigger the
   refresh again (landed files are skipped). Do not clear the producer: a retried producer skips
-  and each node task then runs its own model (one at a time, through the pool) - slow.
+  and each node task then runs its own model (one at a time, through the warehouse lock) - slow.
 - Param `full_rebuild` adds `--full-refresh` (seeds and any incremental model rebuilt from scratch).
 """
 
 RAW_TABLES = Asset(name="basismonitor_raw", uri="file:///basismonitor/warehouse/raw")
 MARTS = Asset(name="basismonitor_marts", uri="file:///basismonitor/warehouse/marts")
 PUBLISHED = Asset(name="basismonitor_published_edition", uri="file:///basismonitor/exports/latest")
+SITE = Asset(name="basismonitor_site", uri="file:///basismonitor/exports/latest/site")
 
 
 def _owner(dag_run) -> str:
@@ -199,6 +201,17 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
                                docs_dir=Path(docs_dir) if docs_dir else None)
             return str(published.path)
 
+        @task(inlets=[PUBLISHED], outlets=[SITE])
+        def site(published: str, params=None, logical_date=None) -> str:
+            """The compass pages of the edition just published, built from its published files
+            (not the warehouse: no pool, no lease): only the areas whose figures changed since
+            the edition's last site build. A failure leaves the published data as it is and
+            the previous site in place; clear this task alone to retry."""
+            from basismonitor.pipeline import site as build_site
+
+            settings = settings_for(params, logical_date)
+            return str(build_site(settings.exports, settings.edition))
+
         claimed = claim()
         loaded = ingest_group()
         built = transform_group(group_id="transform", doc_md=TRANSFORM_DOC, pool=WAREHOUSE_POOL,
@@ -209,5 +222,6 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
         built >> docs
         published = publish(docs)
         published >> release().as_teardown(setups=claimed)
+        site(published)
 
     return refresh()

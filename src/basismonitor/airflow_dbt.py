@@ -20,9 +20,17 @@ or fall back to running dbt themselves. If the build fails, the producer fails (
 callback names the failing models and tests) and the consumers are ``upstream_failed``.
 
 The dbt graph is read from a manifest (``LoadMode.DBT_MANIFEST``) kept in
-``dbt_project/target/cosmos/``: ``ensure_manifest`` runs ``dbt parse`` when the manifest is
-missing or the dbt project's files changed (a fingerprint of their contents), so a fresh clone or
-a new image gets one on its first parse and every later DAG parse only reads a JSON file.
+``dbt_project/target/cosmos/``. A DAG parse only reads that JSON file (``current_manifest``): it
+neither hashes the dbt project nor runs dbt. ``ensure_manifest`` (a fingerprint of the project's
+files; ``dbt parse`` when it changed) runs before Airflow starts (``make run``, ``make airflow``,
+the image build) and in the producer task before each build, so a changed project shows in the
+DAG from the parse after the next run (or after ``make airflow``). Only when there is no manifest
+at all (a fresh clone nobody prepared) does a parse make one.
+
+The node tasks only read XCom: they are not in the ``warehouse_writer`` pool. The one case where
+a node task runs dbt itself (cleared by hand after its producer, Cosmos's fallback) takes the
+warehouse lock for that command (``dbt_run_settings``/``release_warehouse``), so it still never
+writes next to another writer.
 """
 
 from __future__ import annotations
@@ -44,11 +52,15 @@ from basismonitor.config import DBT_PROJECT_DIR
 log = logging.getLogger(__name__)
 
 PROFILE_NAME = "basismonitor"
+NODE_POOL = "default_pool"  # Airflow's default pool: the node tasks write nothing
 TARGET_NAME = "warehouse"
 PROFILES_YML = DBT_PROJECT_DIR / "profiles.yml"
 MANIFEST_DIR = DBT_PROJECT_DIR / "target" / "cosmos"
 PRODUCER_TASK = "dbt_producer_watcher"  # cosmos.constants.PRODUCER_WATCHER_TASK_ID
 PRODUCER_DONE_TASK = "dbt_producer_watcher_done"
+# The Cosmos version whose private event hook _push_only_the_events_node_tasks_read wraps
+# (tests/test_airflow_cosmos_contract.py pins the contract; pyproject.toml pins the version).
+COSMOS_TESTED = "1.15.1"
 # Files of the dbt project that are not part of its definition (outputs, caches, local state).
 _NOT_PROJECT = {"target", "logs", "dbt_packages"}
 
@@ -120,6 +132,15 @@ def ensure_manifest(project_dir: Path = DBT_PROJECT_DIR, folder: Path = MANIFEST
     return manifest
 
 
+def current_manifest(project_dir: Path = DBT_PROJECT_DIR, folder: Path = MANIFEST_DIR) -> Path:
+    """The manifest a DAG parse renders from: the last one ensure_manifest wrote, read as it is
+    (no hashing, no dbt). Only when there is none yet does this make one (ensure_manifest)."""
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        return manifest
+    return ensure_manifest(project_dir, folder)
+
+
 def _descriptions(manifest: Path) -> dict[str, str]:
     """unique_id -> description of the models and seeds, for the consumer groups' doc_md."""
     nodes = json.loads(manifest.read_text(encoding="utf-8")).get("nodes", {})
@@ -145,15 +166,53 @@ def dbt_run_settings(context: Any, operator: Any) -> None:
     settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
     operator.env = {**(operator.env or {}), "BASISMONITOR_WAREHOUSE": str(settings.warehouse),
                     "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    if _is_producer(operator):
+        # the next DAG parse renders the graph this build runs (parses only read the manifest)
+        try:
+            ensure_manifest()
+        except RuntimeError as exc:  # dbt parse failed: the build below fails with dbt's message
+            log.warning("%s", exc)
+    else:
+        # a node task running its model itself (Cosmos's fallback): it is not in the
+        # warehouse_writer pool, so it takes the warehouse lock for the command
+        # (released by release_warehouse, the callback after it, or when the task's process ends);
+        # as a task of this run it passes the run's own lease (basismonitor.locks)
+        from basismonitor.locks import ENV_OWNER
+
+        dag_run = context.get("dag_run")
+        if dag_run is not None:
+            os.environ[ENV_OWNER] = f"{dag_run.dag_id}/{dag_run.run_id}"
+        _hold_warehouse(operator, settings.warehouse)
+
+
+_HELD: dict[int, Any] = {}  # id(operator) -> the ExitStack holding the warehouse lock
+
+
+def _is_producer(operator: Any) -> bool:
+    return str(getattr(operator, "task_id", "")).endswith(PRODUCER_TASK)
+
+
+def _hold_warehouse(operator: Any, warehouse: Path) -> None:
+    from basismonitor.locks import warehouse_lock
+
+    if id(operator) in _HELD:
+        return
+    stack = contextlib.ExitStack()
+    stack.enter_context(warehouse_lock(warehouse, f"dbt ({getattr(operator, 'task_id', '?')})",
+                                       progress=log.info))
+    _HELD[id(operator)] = stack
 
 
 def release_warehouse(*_args: Any, **_kwargs: Any) -> None:
-    """Close the DuckDB handle dbt-duckdb keeps for the process (see basismonitor.dbt).
+    """Close the DuckDB handle dbt-duckdb keeps for the process (see basismonitor.dbt), and
+    release the warehouse lock a node task's own dbt command took (dbt_run_settings).
 
     A Cosmos callback after every dbt command, and called by the tasks that read the warehouse
     next: under `airflow dags test` every task runs in one process, and the handle would stop the
     gate from opening the file read-only. A no-op when dbt never ran in this process.
     """
+    while _HELD:
+        _HELD.popitem()[1].close()
     if "dbt.adapters.duckdb.connections" not in sys.modules:
         return
     from basismonitor.dbt import _release_warehouse
@@ -171,7 +230,7 @@ def transform_group(*, group_id: str = "transform", doc_md: str, pool: str, outl
     from cosmos.constants import ExecutionMode, LoadMode, TestBehavior
 
     _cosmos_defaults()
-    manifest = ensure_manifest()
+    manifest = current_manifest()
     group = DbtTaskGroup(
         group_id=group_id,
         doc_md=doc_md,
@@ -205,7 +264,9 @@ def transform_group(*, group_id: str = "transform", doc_md: str, pool: str, outl
             emit_datasets=False,  # the DAG declares its own Assets (raw, marts, published)
         ),
         operator_args={
-            "pool": pool,  # a consumer cleared by hand runs its model itself: still one writer
+            # the node tasks only read the producer's XCom: not in the one-slot writer pool (a
+            # node task that runs its model itself takes the warehouse lock: dbt_run_settings)
+            "pool": NODE_POOL,
             "install_deps": False,
             "interceptors": [dbt_run_settings],
             "callback": release_warehouse,
@@ -247,17 +308,30 @@ def _push_only_the_events_node_tasks_read() -> None:
     which no task reads (a model's test task reads the aggregated test status, pushed as before),
     are not. Node statuses, test aggregates and compiled SQL are pushed as Cosmos does.
 
-    This wraps a private Cosmos function (cosmos.operators._watcher.base._process_dbt_log_event,
-    Cosmos 1.15); if a Cosmos upgrade renames it, nothing is wrapped and the build is only slower.
+    Cosmos has no public setting for this: it wraps a private function
+    (cosmos.operators._watcher.base._process_dbt_log_event, Cosmos COSMOS_TESTED), looked up by
+    name by store_dbt_resource_status_from_log for each dbt event. tests/test_airflow_cosmos_contract.py
+    pins that contract (version, names, signature, and which XComs a real event stream pushes)
+    and fails on another Cosmos version. Here, a Cosmos without the hook is said in the log
+    (warning) and nothing is wrapped: the build is then only slower, never wrong.
     """
-    try:
-        from cosmos.operators._watcher import base
-    except ImportError:  # pragma: no cover
-        return
+    import inspect
+
+    import cosmos
+    from cosmos.operators._watcher import base
+
     original = getattr(base, "_process_dbt_log_event", None)
-    if original is None or getattr(original, "_basismonitor_trimmed", False):
+    if getattr(original, "_basismonitor_trimmed", False):
         return
-    read = {"NodeFinished", *getattr(base, "_DBT_ERROR_EVENTS_TYPES", ())}
+    errors = getattr(base, "_DBT_ERROR_EVENTS_TYPES", None)
+    if original is None or errors is None or \
+            list(inspect.signature(original).parameters) != ["task_instance", "dbt_log"]:
+        log.warning("astronomer-cosmos %s has no _process_dbt_log_event(task_instance, dbt_log) "
+                    "or _DBT_ERROR_EVENTS_TYPES (tested with %s): every dbt event is pushed to "
+                    "XCom, the producer is slower; see docs/AIRFLOW.md", cosmos.__version__,
+                    COSMOS_TESTED)
+        return
+    read = {"NodeFinished", *errors}
 
     def process(task_instance: Any, dbt_log: dict) -> None:
         name = (dbt_log.get("info") or {}).get("name")
@@ -306,8 +380,7 @@ def _document_nodes(group, manifest: Path) -> None:
             continue
         name = child.group_id.split(".")[-1]
         uid, text = by_name.get(name, (name, ""))
-        with contextlib.suppress(Exception):
-            object.__setattr__(child, "doc_md", (
-                f"**{uid}**\n\n{text or '(no description in the dbt YAML)'}\n\n"
-                "`run` and `test` report what the producer's `dbt build` did for this node and its "
-                "tests (they do not run dbt); the SQL is under Rendered Template."))
+        child.doc_md = (
+            f"**{uid}**\n\n{text or '(no description in the dbt YAML)'}\n\n"
+            "`run` and `test` report what the producer's `dbt build` did for this node and its "
+            "tests (they do not run dbt); the SQL is under Rendered Template.")

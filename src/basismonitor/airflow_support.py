@@ -111,6 +111,10 @@ def _advice(error: BaseException | None) -> str:
                 "then trigger the refresh again (landed files are skipped). Do not clear the "
                 "producer task: a retried producer skips and each model task runs dbt on its own. "
                 "Nothing was published; the previous edition is untouched")
+    if name == "SiteFailed":
+        return ("the compass pages were not rebuilt (cause above); the edition's data is published "
+                "and intact, and the previous site stays in place. Fix the cause, then clear the "
+                "`site` task alone (or run `basismonitor site --edition <edition>`)")
     if name == "InvalidRunParams":
         return "trigger the refresh again with corrected params (nothing was built or published)"
     if "lock" in text.lower():

@@ -4,9 +4,10 @@
     basismonitor ingest     land new source files in the warehouse's raw schema
     basismonitor build      dbt build: staging -> facts -> compass marts, with dbt's tests
     basismonitor validate   Great Expectations gate on the marts
-    basismonitor publish    export a validated edition (Parquet, CSV) atomically
+    basismonitor publish    export a validated edition (Parquet, CSV) atomically, then the site
+    basismonitor site       the site stage: the compass pages of a published edition (only the
+                            areas whose figures changed; exit 3 if it fails: data intact)
     basismonitor refresh    all of the above in order, in this process
-    basismonitor site       (re)build the compass pages of a published edition
     basismonitor estimate   ad-hoc design-based estimates for analysts
     basismonitor serve      the published editions as an OData v4 feed (Power BI, Excel)
 """

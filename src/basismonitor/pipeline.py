@@ -1,9 +1,11 @@
 """The refresh's stages as plain functions: the CLI calls them, and so do the Airflow tasks.
 
-    ingest -> build (dbt) -> validate (Great Expectations) -> publish
+    ingest -> build (dbt) -> validate (Great Expectations) -> publish -> site
 
 Each stage takes explicit paths so tests run it on a warehouse in tmp_path. A failure in any
-stage raises before publish, so the last published edition stays as it was.
+stage raises before publish, so the last published edition stays as it was. The site (the
+compass pages) is built from the published files after publish: a failed site build raises
+SiteFailed, leaves the published data as it is and the previous site in place.
 """
 
 from __future__ import annotations
@@ -203,17 +205,60 @@ def publish(warehouse: Path, exports: Path, edition: int, *, docs_dir: Path | No
     return published
 
 
+class SiteFailed(RuntimeError):
+    """The site stage failed; the edition's published data is intact (exit status 3)."""
+
+
+def site(exports: Path, edition: int, *, progress: Progress = print, workers: int | None = None,
+         full: bool = False) -> Path:
+    """Build the compass pages of the published edition exports/<edition> into its site/ folder,
+    from the published files (not the warehouse). Only the areas whose figures changed since the
+    edition's last site build are rebuilt (basismonitor.site.build), unless `full`.
+
+    Publishers wait while it runs (the exports lock). Any failure raises SiteFailed saying that
+    the published data is intact and whether a previous site stays in place (the site is
+    written aside and renamed into place only when complete)."""
+    from basismonitor.publish import exports_lock
+    from basismonitor.site.build import build_site
+
+    folder = Path(exports) / str(edition)
+    if not (folder / "mart_compass_status.parquet").is_file():
+        raise SiteFailed(f"{folder} is not a published edition (no mart_compass_status.parquet): "
+                         "run `basismonitor publish` first")
+    try:
+        with exports_lock(Path(exports)):
+            return build_site(folder, progress=progress, workers=workers, full=full)
+    except Exception as exc:
+        kept = (f"the previous site stays at {folder / 'site'}"
+                if (folder / "site" / "index.html").is_file() else "there was no site before")
+        raise SiteFailed(
+            f"the site of edition {edition} was not built: {type(exc).__name__}: {exc}. The "
+            f"published data in {folder} is intact and {kept}; fix the cause and run "
+            f"`basismonitor site --edition {edition}`") from exc
+
+
 def refresh(settings: Settings, *, edition: int | None = None, base_period: int | None = None,
             progress: Progress = print, full_refresh: bool = False,
             changed_only: bool = False, strict: bool = False,
-            allow_vanished: bool = False) -> StageTimes:
+            allow_vanished: bool = False, with_site: bool = True) -> StageTimes:
     """All stages in this process, holding the warehouse lock from ingest through publish (a
-    second refresh waits, bounded, or refuses; it never breaks this one); returns the wall time
-    per stage. full_refresh, changed_only: see build; strict: see ingest."""
+    second refresh waits, bounded, or refuses; it never breaks this one), then the site stage
+    (it reads only the published files); returns the wall time per stage. full_refresh,
+    changed_only: see build; strict: see ingest. A failed site raises SiteFailed after the
+    data was published."""
     with writing(settings.warehouse, "refresh", progress):
-        return _refresh(settings, edition=edition, base_period=base_period, progress=progress,
-                        full_refresh=full_refresh, changed_only=changed_only, strict=strict,
-                        allow_vanished=allow_vanished)
+        times = _refresh(settings, edition=edition, base_period=base_period, progress=progress,
+                         full_refresh=full_refresh, changed_only=changed_only, strict=strict,
+                         allow_vanished=allow_vanished)
+    if with_site:
+        start = time.perf_counter()
+        progress("== site")
+        try:
+            site(settings.exports, edition or settings.edition, progress=progress)
+        finally:
+            times.seconds["site"] = time.perf_counter() - start
+    progress(f"refresh done: {times.report()}")
+    return times
 
 
 def _refresh(settings: Settings, *, edition: int | None, base_period: int | None,
@@ -236,7 +281,6 @@ def _refresh(settings: Settings, *, edition: int | None, base_period: int | None
     gate = timed("validate", validate, settings.warehouse, edition, progress=progress)
     timed("publish", publish, settings.warehouse, settings.exports, edition, docs_dir=gate.docs_dir,
           progress=progress, allow_vanished=allow_vanished)
-    progress(f"refresh done: {times.report()}")
     return times
 
 
@@ -306,6 +350,9 @@ def _clean_errors(run):
         except RefreshStopped as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
+        except SiteFailed as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 3
         except (IngestionError, GateFailed, DbtFailed, WarehouseBusy, FileNotFoundError,
                 FiguresVanished) as exc:
             print(f"error: {exc}", file=sys.stderr)
@@ -340,6 +387,8 @@ def _run_publish(args) -> int:
         gate = validate(s.warehouse, s.edition)
         publish(s.warehouse, s.exports, s.edition, docs_dir=gate.docs_dir,
                 allow_vanished=args.allow_vanished)
+    if not args.no_site:
+        site(s.exports, s.edition)
     return 0
 
 
@@ -347,7 +396,7 @@ def _run_refresh(args) -> int:
     s = _settings(args)
     refresh(s, base_period=s.base_period, full_refresh=args.full_refresh,
             changed_only=args.changed_only, strict=args.strict,
-            allow_vanished=args.allow_vanished)
+            allow_vanished=args.allow_vanished, with_site=not args.no_site)
     published = s.exports / str(s.edition)
     print(f"exports:   {published}")
     # readers open the published copy: one that opens the warehouse holds DuckDB's lock on it,
@@ -371,13 +420,16 @@ def register(subparsers) -> None:
     _vars(p)
     p.set_defaults(func=_clean_errors(_run_validate))
 
-    p = subparsers.add_parser("publish", help="validate, then export the edition atomically to exports/<edition>/")
+    p = subparsers.add_parser("publish", help="validate, export the edition atomically to "
+                                              "exports/<edition>/, then the site stage")
     _common(p, exports=True)
     _vars(p)
     _allow_vanished(p)
+    _no_site(p)
     p.set_defaults(func=_clean_errors(_run_publish))
 
-    p = subparsers.add_parser("refresh", help="ingest -> build -> validate -> publish in this process")
+    p = subparsers.add_parser("refresh", help="ingest -> build -> validate -> publish -> site in "
+                                              "this process")
     _common(p, inbox=True, exports=True)
     p.add_argument("--base-period", type=int, help="development compass base period")
     _vars(p)
@@ -386,4 +438,11 @@ def register(subparsers) -> None:
     p.add_argument("--strict", action="store_true",
                    help="stop after ingest (exit status 2, nothing published) when rows were "
                         "quarantined or inbox files ignored")
+    _no_site(p)
     p.set_defaults(func=_clean_errors(_run_refresh))
+
+
+def _no_site(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-site", action="store_true",
+        help="publish the data only; build the compass pages later with `basismonitor site`")

@@ -31,7 +31,11 @@ and Tableau cannot read a nested list. The warehouse keeps the list.
   manifest.json        files, rows, checksums, versions, the source loads, the gate's summary
   publication.json     when it was published and the checksum of the DuckDB file
   validation/          the gate's Data Docs
-  site/                the compass pages, built from the files just written (basismonitor.site)
+  site/                the compass pages: not written here. The site is a stage of its own
+                       (basismonitor.pipeline.site, after publish), built from the published
+                       files; a new publication of an edition keeps the previous site in the
+                       new folder (moved over in the swap) until that stage rebuilds it, so a
+                       failed site build leaves the data published and the last site in place.
 
 The data files (Parquet, CSV, xlsx) and manifest.json are byte-identical when the same warehouse
 is published again. DuckDB database files are not byte-reproducible (their block layout depends
@@ -541,12 +545,17 @@ def _exchange(a: Path, b: Path) -> bool:
 
 @contextlib.contextmanager
 def _locked(exports: Path) -> Iterator[None]:
+    """Publishers (and the site stage) take turns on exports/ (a flock on .publish.lock)."""
+    exports.mkdir(parents=True, exist_ok=True)
     with (exports / ".publish.lock").open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+exports_lock = _locked
 
 
 def _recover(exports: Path, progress: Callable[[str], None]) -> None:
@@ -572,6 +581,7 @@ def _move_into_place(staging: Path, target: Path, on_step: Callable[[str], None]
         return
     if _exchange(staging, target):
         on_step("swapped")
+        _keep_site(staging, target)
         shutil.rmtree(staging, ignore_errors=True)  # now the previous edition
         return
     aside = target.parent / f".previous-{target.name}-{uuid.uuid4().hex[:8]}"
@@ -582,7 +592,16 @@ def _move_into_place(staging: Path, target: Path, on_step: Callable[[str], None]
         os.replace(aside, target)
         raise
     on_step("swapped")
+    _keep_site(aside, target)
     shutil.rmtree(aside, ignore_errors=True)
+
+
+def _keep_site(previous: Path, target: Path) -> None:
+    """Move the previous publication's site into the new edition folder (one rename): it stays
+    online until the site stage rebuilds it, and that stage reuses its unchanged pages."""
+    site = previous / "site"
+    if site.is_dir() and not (target / "site").exists():
+        os.replace(site, target / "site")
 
 
 def _point_latest(exports: Path, edition: int) -> bool:
@@ -699,11 +718,6 @@ def _write_edition(warehouse: Path, staging: Path, edition: int, validation_docs
     progress(f"  wrote {database.name}")
     if validation_docs and Path(validation_docs).exists():
         shutil.copytree(validation_docs, staging / "validation", symlinks=False)
-    # the compass pages, built from the files just written (not from the warehouse)
-    from basismonitor.site import build_site
-
-    site = build_site(staging, progress=progress)
-    on_step("site")
     manifest = {
         "edition": edition,
         "files": files,
@@ -716,9 +730,6 @@ def _write_edition(warehouse: Path, staging: Path, edition: int, validation_docs
         },
         "validation": {"folder": "validation" if (staging / "validation").exists() else None,
                        "gate": _gate_summary(gate, validation_docs)},
-        "site": {"folder": site.name, "index": f"{site.name}/index.html",
-                 "manifest_sha256": _sha256(site / "manifest.json")
-                 if (site / "manifest.json").exists() else None},
         "source_loads": source_loads,
         "versions": _versions(),
     }

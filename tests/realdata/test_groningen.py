@@ -59,6 +59,7 @@ def _refresh(root: Path, vars_: dict | None = None):
                    dbt_vars={**settings["vars"], **(vars_ or {})}, progress=quiet)
     gate = pipeline.validate(warehouse, edition, docs_root=root / "validation", progress=quiet)
     pipeline.publish(warehouse, root / "exports", edition, docs_dir=gate.docs_dir, progress=quiet)
+    pipeline.site(root / "exports", edition, progress=quiet)
     return warehouse, root / "exports" / str(edition), results
 
 

@@ -6,9 +6,19 @@
     site/area/<code>-status.svg|png, -development.svg|png   the compasses for reports
     site/static/site.css, site.js    the only assets (no CDN, no fonts, no fetch)
     site/manifest.json               files, sizes, sha256, how the PNGs were made
+    site/.build-state.json           what the pages were built from (not a page; see below)
 
 The site is written to a temporary folder inside edition_dir and renamed into place, so a
 half-built site never replaces a complete one. Output is deterministic (no timestamps).
+
+Incremental: each area's pages and downloads depend on the area's own rows (dim_area, both
+compass marts, its facts), the areas it is shown as similar to, and what every page shares (the
+catalogue, the compass layout, the city's figures, the site's code and templates). A content hash
+of each is kept in site/.build-state.json; the next build links the files of every area whose hash
+is unchanged from the previous site and builds only the others (the overview, the quality page
+and the manifest are always rebuilt). When none of the edition's inputs changed at all (its
+Parquet files, manifest.json, the gate's result, the files the overview lists, the site's code),
+the build stops at once. `full=True` rebuilds everything.
 """
 
 from __future__ import annotations
@@ -25,6 +35,8 @@ from html import escape
 from pathlib import Path
 
 import jinja2
+import numpy as np
+import pandas as pd
 
 from basismonitor.site import fmt
 from basismonitor.site.data import (
@@ -83,23 +95,37 @@ POPULATION_INDICATOR = "inwoners"  # the one population number the pages show (p
 Progress = Callable[[str], None]
 
 
+STATE_FILE = ".build-state.json"
+
+
 def build_site(
-    edition_dir: Path, *, progress: Progress = print, workers: int | None = None
+    edition_dir: Path, *, progress: Progress = print, workers: int | None = None,
+    full: bool = False,
 ) -> Path:
     """Build the compass pages of the published edition in `edition_dir` into edition_dir/site.
 
     Reads only the edition's exported Parquet files; writes nothing outside edition_dir/site
     (a temporary folder edition_dir/.site-* is renamed into place). Returns edition_dir/site;
     the overview is edition_dir/site/index.html. The area pages are built by `workers`
-    processes (default: site_workers()); the files do not depend on how many.
+    processes (default: site_workers()); the files do not depend on how many. Only the areas
+    whose inputs changed since the previous site's build are rebuilt (module docstring), unless
+    `full`; the files are the same either way.
     """
     edition_dir = Path(edition_dir)
+    target = edition_dir / "site"
+    state = {} if full else read_state(target)
+    quick = edition_key(edition_dir)
+    if state.get("edition_key") == quick and (target / "index.html").is_file():
+        progress(f"site of edition {edition_dir.name}: up to date (nothing it is built from "
+                 f"changed since its last build): {target / 'index.html'}")
+        return target
     ed = load_edition(edition_dir)
     staging = edition_dir / f".site-{uuid.uuid4().hex[:8]}"
     staging.mkdir()
-    target = edition_dir / "site"
     try:
-        SiteBuilder(ed, edition_dir, staging).build(workers=workers, progress=progress)
+        SiteBuilder(ed, edition_dir, staging).build(
+            workers=workers, progress=progress, previous=target if state else None,
+            state=state, edition_key=quick)
         aside = None
         if target.exists():
             aside = edition_dir / f".site-old-{uuid.uuid4().hex[:8]}"
@@ -299,7 +325,11 @@ class SiteBuilder:
 
     # --- the whole site ---
 
-    def build(self, *, workers: int | None = None, progress: Progress | None = None) -> None:
+    def build(self, *, workers: int | None = None, progress: Progress | None = None,
+              previous: Path | None = None, state: dict | None = None,
+              edition_key: str = "") -> None:
+        """The whole site into self.out; the pages of areas whose key (area_keys) equals the one
+        in `state` are linked from the `previous` site instead of being built again."""
         (self.out / "area").mkdir()
         (self.out / "static").mkdir()
         shutil.copyfile(HERE / "static" / "site.js", self.out / "static" / "site.js")
@@ -309,11 +339,17 @@ class SiteBuilder:
             css + "/* the palette: basismonitor.site.palette */\n" + css_rules(),
         )
         areas = records(self.ed.areas)
-        workers = site_workers(len(areas)) if workers is None else max(1, workers)
-        if workers > 1 and len(areas) > 1:
-            self._areas_in_processes(areas, workers, progress)
+        shared, keys = self.area_keys(areas)
+        known = self._reuse(previous, state or {}, shared, keys)
+        todo = [a for a in areas if a["area_code"] not in known["areas"]]
+        if progress is not None and previous is not None:
+            progress(f"  compass pages: {len(todo):,} of {len(areas):,} areas changed since the "
+                     f"last build; {len(known['areas']):,} reused")
+        workers = site_workers(len(todo)) if workers is None else max(1, workers)
+        if workers > 1 and len(todo) > 1:
+            self._areas_in_processes(todo, workers, progress)
         else:
-            self.areas(areas)
+            self.areas(todo)
         self.quality = quality_context(self.edition_dir)
         if self.quality is not None:
             write_text(
@@ -321,7 +357,75 @@ class SiteBuilder:
                 self.env.get_template("quality.html").render(**self.common, root="", q=self.quality),
             )
         write_text(self.out / "index.html", self.index_page())
-        self.manifest()
+        self.manifest(known["files"])
+        write_text(self.out / STATE_FILE, json.dumps(
+            {"edition_key": edition_key, "shared": shared, "areas": keys},
+            indent=0, sort_keys=True) + "\n")
+
+    # --- what each area's files are built from ---
+
+    def area_keys(self, areas: list[dict]) -> tuple[str, dict[str, str]]:
+        """(the key of what every page shares, {area: the key of what its files are built from}).
+
+        An area's key covers its dim_area row, its rows of both compass marts and of the facts,
+        and its similar areas as its page shows them (their names, centre and quadrant indices);
+        the shared key covers the site's code and templates, the edition's settings, the catalogue,
+        the compass layout, the periods, and every row that belongs to no compass area (the
+        city's figures among them)."""
+        codes = [a["area_code"] for a in areas]
+        shared = hashlib.sha256()
+        for part in (
+            site_code_key(),
+            json.dumps(self.common, sort_keys=True, default=str),
+            repr(sorted(self.labels.items())),
+            repr(self.status_cells), repr(self.development_cells),
+            repr(self.quadrants), repr(self.composition), repr(self.similar_used),
+            repr(self.trend_axis), repr(self.ed.periods),
+            _frame_key(self.ed.indicators.reset_index()),
+        ):
+            shared.update(part.encode() + b"\0")
+        per_area: dict = {c: hashlib.sha256() for c in codes}
+        for frame in (self.ed.areas, self.ed.status, self.ed.development, self.ed.facts):
+            inside = frame["area_code"].isin(per_area)
+            shared.update(_frame_key(frame[~inside]).encode() + b"\0")
+            for code, digest in _row_digests(frame[inside]).items():
+                per_area[code].update(digest)
+            for digest in per_area.values():
+                digest.update(b"\0")  # a table's rows stay apart from the next table's
+        shared_key = shared.hexdigest()
+        keys = {}
+        for code, digest in per_area.items():
+            digest.update(json.dumps(self.similar_rows(code), sort_keys=True).encode())
+            digest.update(shared_key.encode())
+            keys[code] = digest.hexdigest()
+        return shared_key, keys
+
+    def _reuse(self, previous: Path | None, state: dict, shared: str,
+               keys: dict[str, str]) -> dict:
+        """Link the files of every unchanged area from the previous site into self.out; returns
+        {"areas": reused area codes, "files": their manifest entries by file name}."""
+        found: dict = {"areas": set(), "files": {}}
+        if previous is None or state.get("shared") != shared:
+            return found
+        before = state.get("areas") or {}
+        try:
+            listed = {f["file"]: f for f in json.loads(
+                (previous / "manifest.json").read_text(encoding="utf-8"))["files"]}
+        except (OSError, ValueError, KeyError, TypeError):
+            return found
+        suffixes = [".html"] + [suffix for suffix, _ in DOWNLOADS]
+        for code, key in keys.items():
+            if before.get(code) != key:
+                continue
+            names = [f"area/{code}{s}" for s in suffixes if f"area/{code}{s}" in listed]
+            if f"area/{code}.html" not in names or not all(
+                    (previous / n).is_file() for n in names):
+                continue
+            for name in names:
+                _link(previous / name, self.out / name)
+                found["files"][name] = listed[name]
+            found["areas"].add(code)
+        return found
 
     def areas(self, areas: list[dict]) -> None:
         """The pages of these areas, their downloads formatted a batch at a time."""
@@ -694,12 +798,17 @@ class SiteBuilder:
 
     # --- manifest ---
 
-    def manifest(self) -> None:
+    def manifest(self, known: dict[str, dict] | None = None) -> None:
+        """site/manifest.json; `known`: entries of files linked unchanged from the previous site."""
+        known = known or {}
         files = []
         for path in sorted(p for p in self.out.rglob("*") if p.is_file()):
-            files.append(
+            name = path.relative_to(self.out).as_posix()
+            if name == STATE_FILE:
+                continue
+            files.append(known[name] if name in known else
                 {
-                    "file": path.relative_to(self.out).as_posix(),
+                    "file": name,
                     "bytes": path.stat().st_size,
                     "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
                 }
@@ -748,6 +857,104 @@ def site_workers(areas: int) -> int:
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
     return max(1, min(cores, areas // 25))
+
+
+def read_state(site: Path) -> dict:
+    """The previous build's state (site/.build-state.json), {} when there is none."""
+    try:
+        state = json.loads((site / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_CODE_KEY: str | None = None
+
+
+def site_code_key() -> str:
+    """A hash of the site's code, templates, styles and fonts (this package's files)."""
+    global _CODE_KEY
+    if _CODE_KEY is None:
+        digest = hashlib.sha256()
+        for path in sorted(HERE.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(path.relative_to(HERE).as_posix().encode() + b"\0")
+                digest.update(_file_digest(path).encode())
+        _CODE_KEY = digest.hexdigest()
+    return _CODE_KEY
+
+
+def edition_key(edition_dir: Path) -> str:
+    """A hash of everything the site of `edition_dir` is built from: the Parquet files it reads,
+    the edition's manifest.json and gate result, the names and shown sizes of the files the
+    overview lists, whether the validation report is there, and the site's code."""
+    from basismonitor.site.data import TABLES
+
+    digest = hashlib.sha256(site_code_key().encode())
+    for name in [f"{t}.parquet" for t in TABLES] + ["manifest.json",
+                                                    "validation/gate_result.json"]:
+        path = edition_dir / name
+        digest.update(name.encode() + b"\0"
+                      + (_file_digest(path).encode() if path.is_file() else b"-"))
+    for path in sorted(edition_dir.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            digest.update(f"{path.name}\0{human_size(path.stat().st_size)}\0".encode())
+    digest.update(str((edition_dir / "validation" / "index.html").exists()).encode())
+    return digest.hexdigest()
+
+
+def _hashable(frame):
+    """The frame with list/array cells as text (pandas hashes scalars only)."""
+    frame = frame.reset_index(drop=True)
+    for column in frame.columns:
+        if frame[column].dtype != object:
+            continue
+        sample = frame[column].dropna()
+        if sample.empty or isinstance(sample.iloc[0], str | int | float | bool):
+            continue
+        frame = frame.assign(**{column: frame[column].map(
+            lambda v: repr(v.tolist() if hasattr(v, "tolist") else v))})
+    return frame
+
+
+def _frame_key(frame) -> str:
+    """A hash of a table's rows (order-independent)."""
+    if frame.empty:
+        return f"empty:{','.join(map(str, frame.columns))}"
+    rows = np.sort(pd.util.hash_pandas_object(_hashable(frame), index=False)
+                   .to_numpy())
+    return hashlib.sha256(",".join(map(str, frame.columns)).encode() + rows.tobytes()).hexdigest()
+
+
+def _row_digests(frame) -> dict[str, bytes]:
+    """{area_code: a hash of that area's rows} (order-independent within an area)."""
+    if frame.empty:
+        return {}
+    rows = pd.util.hash_pandas_object(_hashable(frame), index=False).to_numpy()
+    codes = frame["area_code"].astype(str).to_numpy()
+    order = np.lexsort((rows, codes))
+    codes, rows = codes[order], rows[order]
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    ends = np.r_[starts[1:], len(codes)]
+    head = ",".join(map(str, frame.columns)).encode()
+    return {codes[a]: hashlib.sha256(head + rows[a:b].tobytes()).digest()
+            for a, b in zip(starts, ends, strict=True)}
+
+
+def _link(source: Path, target: Path) -> None:
+    """A hard link of an unchanged file (a copy where the file system has none)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
 
 
 def write_text(path: Path, text: str) -> None:

@@ -1,4 +1,8 @@
-"""`basismonitor site`: build the compass pages into an already published edition folder."""
+"""`basismonitor site`: the site stage alone: (re)build the compass pages of a published edition.
+
+The stage itself is basismonitor.pipeline.site (also run by `basismonitor publish` and
+`basismonitor refresh` after publishing, and by the DAGs' `site` task).
+"""
 
 from __future__ import annotations
 
@@ -12,14 +16,23 @@ def register(subparsers) -> None:
         "site",
         help="build the compass pages (static site) of a published edition: exports/<edition>/site",
         description=(
-            "Build the static compass pages of a published edition from its exported Parquet files "
-            "into exports/<edition>/site/ (open site/index.html in a browser; no server needed)."
+            "The site stage: build the static compass pages of a published edition from its "
+            "exported files into exports/<edition>/site/ (open site/index.html in a browser; no "
+            "server needed). Only the pages of areas whose figures changed since the edition's "
+            "last site build are rebuilt; --full rebuilds all. Exit status 2: not a published "
+            "edition; 3: the build failed (the published data is intact, the previous site "
+            "stays)."
         ),
     )
     p.add_argument("--exports", help="export root (default: $BASISMONITOR_EXPORTS or exports/)")
     p.add_argument(
         "--edition", type=int, help="edition to build (default: the one exports/latest points to)"
     )
+    p.add_argument("--full", action="store_true",
+                   help="rebuild every page, not only those of areas whose figures changed")
+    p.add_argument("--workers", type=int,
+                   help="processes for the area pages (default: $BASISMONITOR_SITE_WORKERS, "
+                        "else one per usable core)")
     p.set_defaults(func=run)
 
 
@@ -36,8 +49,7 @@ def edition_folder(exports: Path, edition: int | None) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from basismonitor.config import Settings
-    from basismonitor.site.build import build_site
-    from basismonitor.site.data import EditionError
+    from basismonitor.pipeline import SiteFailed, site
 
     exports = (
         Path(args.exports).expanduser().resolve() if args.exports else Settings.from_env().exports
@@ -51,9 +63,10 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        site = build_site(folder)
-    except EditionError as error:
+        built = site(folder.parent, int(folder.name), workers=getattr(args, "workers", None),
+                     full=bool(getattr(args, "full", False)))
+    except SiteFailed as error:
         print(f"basismonitor site: {error}", file=sys.stderr)
-        return 2
-    print(f"open {site / 'index.html'}")
+        return 3
+    print(f"open {built / 'index.html'}")
     return 0
