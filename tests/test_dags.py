@@ -248,6 +248,25 @@ def test_the_manifest_follows_the_dbt_project(tmp_path):
     assert project_fingerprint(project) != before
 
 
+def test_one_fingerprint_of_the_dbt_project_for_the_dags_and_the_build(tmp_path):
+    """The DAGs' manifest cache and the build's change detection hash the dbt project one way
+    (build_state.dbt_project_digest); the build's fingerprint adds the vars and the models'
+    Python, and follows a changed seed as the manifest does."""
+    import shutil
+
+    from basismonitor import airflow_dbt, build_state
+    from basismonitor.config import DBT_PROJECT_DIR
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    assert airflow_dbt.project_fingerprint(project) == build_state.dbt_project_digest(project)
+    build = build_state.project_fingerprint({"compass_level": "wijk"}, project)
+    assert build_state.project_fingerprint({"compass_level": "buurt"}, project) != build
+    seed = project / "seeds" / "indicators.csv"
+    seed.write_text(seed.read_text(encoding="utf-8") + "x\n", encoding="utf-8")
+    assert build_state.project_fingerprint({"compass_level": "wijk"}, project) != build
+
+
 def test_failure_summary_for_a_dbt_failure_says_what_to_do():
     from basismonitor.airflow_support import failure_summary
 

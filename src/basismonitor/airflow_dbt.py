@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -47,6 +46,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from basismonitor.build_state import dbt_project_digest
 from basismonitor.config import DBT_PROJECT_DIR
 
 log = logging.getLogger(__name__)
@@ -61,28 +61,14 @@ PRODUCER_DONE_TASK = "dbt_producer_watcher_done"
 # The Cosmos version whose private event hook _push_only_the_events_node_tasks_read wraps
 # (tests/test_airflow_cosmos_contract.py pins the contract; pyproject.toml pins the version).
 COSMOS_TESTED = "1.15.1"
-# Files of the dbt project that are not part of its definition (outputs, caches, local state).
-_NOT_PROJECT = {"target", "logs", "dbt_packages"}
 
 
 # --- the manifest ----------------------------------------------------------------------------------
 
 def project_fingerprint(project_dir: Path = DBT_PROJECT_DIR) -> str:
-    """A hash of everything that defines the dbt graph: the project's files and dbt's versions."""
-    from importlib.metadata import version
-
-    digest = hashlib.sha256()
-    digest.update(f"dbt-core {version('dbt-core')}; dbt-duckdb {version('dbt-duckdb')}\n".encode())
-    files = []
-    for path in project_dir.rglob("*"):
-        relative = path.relative_to(project_dir)
-        if relative.parts[0] in _NOT_PROJECT or any(p.startswith(".") for p in relative.parts):
-            continue
-        if path.is_file():
-            files.append((relative.as_posix(), path))
-    for name, path in sorted(files):
-        digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
+    """The dbt project's hash (build_state.dbt_project_digest: the one fingerprint of the
+    project, which the build's change detection uses too)."""
+    return dbt_project_digest(project_dir)
 
 
 def _dbt_command() -> list[str]:

@@ -28,7 +28,8 @@ from basismonitor.config import PROJECT_ROOT
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 STATE_TABLE = "ops.dbt_build_state"
-_PROJECT_PARTS = ("models", "macros", "seeds", "tests", "snapshots", "analyses")
+# Files of the dbt project that are not part of its definition (outputs, caches, local state).
+_NOT_PROJECT = {"target", "logs", "dbt_packages"}
 _PYTHON_PARTS = (PROJECT_ROOT / "src" / "basismonitor" / "stats",
                  PROJECT_ROOT / "src" / "basismonitor" / "dbt_models.py")
 
@@ -57,15 +58,34 @@ def dbt_sources(project_dir: Path = DBT_PROJECT_DIR) -> dict[str, tuple[str, lis
     return out
 
 
-def project_fingerprint(vars_: dict, project_dir: Path = DBT_PROJECT_DIR) -> str:
-    """A hash of what the build's result depends on besides the raw data."""
-    from dbt.version import __version__ as dbt_version
+def dbt_project_digest(project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """The one hash of the dbt project: every file that defines its graph (its outputs, caches
+    and dotfiles left out) and the versions of dbt-core and dbt-duckdb. The DAGs' manifest cache
+    keys on it (airflow_dbt.ensure_manifest); the build's change detection adds the vars and the
+    Python the models import (project_fingerprint)."""
+    from importlib.metadata import version
 
     digest = hashlib.sha256()
-    digest.update(json.dumps({"vars": vars_, "dbt": dbt_version}, sort_keys=True).encode())
-    files = [project_dir / "dbt_project.yml", project_dir / "packages.yml"]
-    for part in _PROJECT_PARTS:
-        files += sorted((project_dir / part).rglob("*"))
+    digest.update(f"dbt-core {version('dbt-core')}; dbt-duckdb {version('dbt-duckdb')}\n".encode())
+    files = []
+    for path in project_dir.rglob("*"):
+        relative = path.relative_to(project_dir)
+        if relative.parts[0] in _NOT_PROJECT or any(p.startswith(".") for p in relative.parts):
+            continue
+        if path.is_file() and "__pycache__" not in relative.parts:
+            files.append((relative.as_posix(), path))
+    for name, path in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def project_fingerprint(vars_: dict, project_dir: Path = DBT_PROJECT_DIR) -> str:
+    """A hash of what the build's result depends on besides the raw data: the dbt project
+    (dbt_project_digest), the vars, and the Python its models import."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps({"vars": vars_}, sort_keys=True).encode())
+    digest.update(dbt_project_digest(project_dir).encode())
+    files: list[Path] = []
     for part in _PYTHON_PARTS:
         files += sorted(part.rglob("*.py")) if part.is_dir() else [part]
     for path in files:
