@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from basismonitor import pipeline
+    from basismonitor import pipeline_cli
     from basismonitor.demo import cli as demo_cli
     from basismonitor.ingestion import cli as ingest_cli
     from basismonitor.serve import cli as serve_cli
@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     demo_cli.register(subparsers)
     ingest_cli.register(subparsers)
-    pipeline.register(subparsers)
+    pipeline_cli.register(subparsers)
     site_cli.register(subparsers)
     stats_cli.register(subparsers)
     serve_cli.register(subparsers)
