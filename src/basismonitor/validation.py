@@ -231,9 +231,11 @@ CHECKS: dict[str, str] = {
     "base_period_before_edition": "t.base_period < t.edition",
     # privacy: suppression (DOMAIN.md 6)
     "shown_survey_meets_min_n": "t.suppressed or ind.source_kind is distinct from 'survey' "
+                                "or t.estimation_method = 'fay_herriot' "  # by cv (issue 21)
                                 "or t.n_unweighted >= ind.min_n",
     "shown_harmonised_survey_meets_min_n": "t.suppression_reason is not null "
                                            "or ind.source_kind is distinct from 'survey' "
+                                           "or t.estimation_method = 'fay_herriot' "
                                            "or t.n >= ind.min_n",
     "no_shown_count_below_5": f"t.suppressed or ((ind.kind not in {_COUNTED_KINDS} "
                               "or t.numerator is null or t.numerator >= 5) "
@@ -285,6 +287,9 @@ CHECKS: dict[str, str] = {
     "sae_ci_holds_estimate": "t.ci_low is null or t.ci_high is null or t.estimate is null "
                              "or (t.ci_low <= t.estimate + 1e-9 and t.estimate <= t.ci_high + 1e-9)",
     "sae_suppressed_has_reason": "not t.suppressed or t.suppression_reason is not null",
+    "shown_model_figure_has_mse": "t.suppressed or t.estimation_method is distinct from "
+                                  "'fay_herriot' or (t.mse is not null and t.mse >= 0 "
+                                  "and not isnan(t.mse))",
     # survey weighting
     "weights_sum_to_population": "abs(t.weight_sum - t.population) <= 1e-6 * greatest(t.population, 1)",
     "weighting_converged": "t.converged",
