@@ -501,7 +501,7 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
     p, se = h["value"].to_numpy(float), h["se"].to_numpy(float)
     is_share = (h["kind"] == "survey_share").to_numpy()
     inside = is_share & (p > 0) & (p < 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # model shares near 0
         eta, half = np.log(p / (1 - p)), Z95 * se / (p * (1 - p))
         h["ci_low"] = np.where(inside, 1 / (1 + np.exp(-(eta - half))), np.where(is_share, p + 0 * se, h["ci_low"]))
         h["ci_high"] = np.where(inside, 1 / (1 + np.exp(-(eta + half))), np.where(is_share, p + 0 * se, h["ci_high"]))

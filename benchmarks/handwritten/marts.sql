@@ -407,7 +407,7 @@ fh as (
 ),
 city as (select * from survey_values where is_city)
 select
-    fh.indicator_code, fh.wave as period, city.edition, fh.gemeente_code, fh.buurt_code as area_code,
+    fh.indicator_code, fh.wave as period, w.edition, fh.gemeente_code, fh.buurt_code as area_code,
     false as is_city, cast(null as double) as numerator, cast(null as double) as denominator,
     fh.estimate as value, fh.n, cast(null as double) as weighted_n, sqrt(fh.mse) as se,
     case when ind.kind = 'survey_share' then greatest(0.0, fh.estimate - 1.959963984540054 * sqrt(fh.mse))
@@ -423,8 +423,9 @@ select
     'fay_herriot' as estimation_method, fh.mse
 from fh
 inner join catalogue.indicators as ind on ind.indicator_code = fh.indicator_code
-inner join (select wave, any_value(edition) as edition, any_value(load_ids) as load_ids from survey_values group by wave) as w
-    on w.wave = fh.wave
+inner join (select period, any_value(edition) as edition, any_value(load_ids) as load_ids
+            from survey_values group by period) as w
+    on w.period = fh.wave
 left join city on city.period = fh.wave and city.indicator_code = fh.indicator_code and city.gemeente_code = fh.gemeente_code
 left join (select wave, gemeente_code, area_code, bool_and(converged) as converged
            from intermediate.int_respondents_weighted group by all) as wa
@@ -442,9 +443,9 @@ select m.indicator_code, m.period, e.edition, b.gemeente_code, b.buurt_code as a
     'no respondents and no covariates' as suppression_reason,
     'estimated from respondents' as city_value_source, w.load_ids, 'fay_herriot' as estimation_method
 from (select distinct period, indicator_code from model_values) as m
-inner join (select wave, any_value(edition) as edition from survey_values group by wave) as e on e.wave = m.period
+inner join (select period, any_value(edition) as edition from survey_values group by period) as e on e.period = m.period
 inner join buurten as b on b.edition = e.edition and b.buurt_code = b.area_code
-inner join (select wave, any_value(load_ids) as load_ids from survey_values group by wave) as w on w.wave = m.period
+inner join (select period, any_value(load_ids) as load_ids from survey_values group by period) as w on w.period = m.period
 where not exists (select 1 from model_values as x where x.period = m.period and x.indicator_code = m.indicator_code
                   and x.area_code = b.buurt_code)
     and not exists (select 1 from survey_values as x where x.period = m.period and x.indicator_code = m.indicator_code
