@@ -51,11 +51,13 @@ def buurt_build(tmp_path_factory) -> BuurtBuild:
 
 
 def _covariate_buurten(con) -> pd.DataFrame:
-    """Per use_at_buurt indicator: the buurten of the edition's wave with every covariate the seed
+    """Per use_at_buurt indicator asked in the wave: the buurten of the edition's wave with every covariate the seed
     lists (the covariates of the latest registry year up to the wave), from the warehouse's own
     tables, not from the small-area model."""
+    # the indicators the wave asked (a wave need not ask every item)
     settings = con.sql("select indicator_code, covariates from catalogue.indicator_small_area "
-                       "where use_at_buurt").df()
+                       "where use_at_buurt and indicator_code in (select indicator_code from "
+                       f"intermediate.int_survey_estimates where wave = {EDITION})").df()
     edition = con.sql("select distinct edition from intermediate.int_respondents_located "
                       f"where wave = {EDITION}").fetchone()[0]
     year = con.sql(f"select max(period) from intermediate.int_buurt_covariates "
