@@ -106,6 +106,12 @@ def read_inputs(con) -> dict[str, pd.DataFrame]:
         "estimates": q("select * from intermediate.int_survey_estimates"),
         "weighting": q("select wave, gemeente_code, area_code, bool_and(converged) as converged "
                        "from intermediate.int_respondents_weighted group by all"),
+        # issue 21: the Fay-Herriot buurt figures (used on a buurt compass)
+        "small_area": q("select f.wave, f.indicator_code, f.gemeente_code, f.buurt_code, f.n, f.estimate, "
+                        "f.mse, f.suppression_reason, c.use_at_buurt "
+                        "from intermediate.int_survey_small_area_estimates as f "
+                        "join catalogue.indicator_small_area as c using (indicator_code) "
+                        "where f.estimation_method = 'fay_herriot'"),
     }
 
 
@@ -178,10 +184,15 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
                   on=["from_edition", "from_code"], how="left")
     cw["moved"] = cw["share"] * cw["population"].fillna(0)
     old_to_new = cw.groupby(["from_edition", "from_area_code", "to_area_code", "method"], as_index=False,
-                            dropna=False)["moved"].sum()
-    total = old_to_new.groupby(["from_edition", "from_area_code"])["moved"].transform("sum")
-    old_to_new["share"] = old_to_new["moved"] / total.where(total != 0)
-    old_to_new["method"] = "crosswalk buurten, weighted by " + old_to_new["method"]
+                            dropna=False)[["moved", "share"]].sum()
+    by_old = old_to_new.groupby(["from_edition", "from_area_code"])
+    total, share_total = by_old["moved"].transform("sum"), by_old["share"].transform("sum")
+    # an old area without inhabitants: by the crosswalk's own shares (as dbt)
+    inhabited = total > 0
+    old_to_new["share"] = np.where(inhabited, old_to_new["moved"] / total.where(inhabited, 1.0),
+                                   old_to_new["share"] / share_total.where(share_total != 0))
+    old_to_new["method"] = np.where(inhabited, "crosswalk buurten, weighted by " + old_to_new["method"],
+                                    "crosswalk buurten, by share (no inhabitants)")
     crosswalk = old_to_new[old_to_new["share"] > 0][["from_edition", "from_area_code", "to_area_code", "share", "method"]]
     identity = buurten[buurten.edition == current][["edition", "area_code"]].drop_duplicates()
     identity = pd.DataFrame({"from_edition": identity["edition"], "from_area_code": identity["area_code"],
@@ -373,8 +384,63 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
         "significant": est["significant"].astype("boolean").where(~est["is_city"]),
         "suppression_reason": np.where(est["n"] < min_n, "n below " + min_n.astype(int).astype(str), None),
         "city_value_source": "estimated from respondents", "load_ids": est["load_ids"],
-        "weighting_converged": wc,
+        "weighting_converged": wc, "estimation_method": "direct", "mse": est["se"] ** 2,
     })
+    # issue 21: on a buurt compass, use_at_buurt indicators take the Fay-Herriot buurt figures of a
+    # wave in place of the direct ones (interval value +- 1.96 sqrt(mse), shares clipped to [0, 1])
+    fh = d["small_area"]
+    fh = fh[fh["use_at_buurt"].astype(bool)] if level == "buurt" else fh.iloc[0:0]
+    if len(fh):
+        modelled = fh[["wave", "indicator_code", "buurt_code"]].rename(
+            columns={"wave": "period", "buurt_code": "area_code"})
+        drop = survey.merge(modelled, on=["period", "indicator_code", "area_code"], how="left",
+                            indicator=True)["_merge"]
+        survey = survey[((drop == "left_only").to_numpy()) | survey["is_city"].to_numpy()]
+        city = survey[survey["is_city"]][["period", "indicator_code", "gemeente_code", "value", "se",
+                                          "edition", "load_ids"]]
+        fh = fh.merge(ind[["indicator_code", "kind"]], on="indicator_code").merge(
+            city.rename(columns={"period": "wave", "value": "city_value", "se": "city_se"}),
+            on=["wave", "indicator_code", "gemeente_code"], how="left")
+        fh = fh.merge(wt.rename(columns={"converged": "wc_area", "area_code": "buurt_code"}),
+                      on=["wave", "gemeente_code", "buurt_code"], how="left")
+        fse = np.sqrt(fh["mse"])
+        share = fh["kind"] == "survey_share"
+        lo, hi = fh["estimate"] - Z95 * fse, fh["estimate"] + Z95 * fse
+        cse2 = fh["mse"] + fh["city_se"] ** 2
+        model = pd.DataFrame({
+            "indicator_code": fh["indicator_code"], "period": fh["wave"], "edition": fh["edition"],
+            "gemeente_code": fh["gemeente_code"], "area_code": fh["buurt_code"], "is_city": False,
+            "numerator": np.nan, "denominator": np.nan, "value": fh["estimate"], "n": fh["n"],
+            "weighted_n": np.nan, "se": fse, "ci_low": np.where(share, np.maximum(0.0, lo), lo),
+            "ci_high": np.where(share, np.minimum(1.0, hi), hi),
+            "contrast": fh["estimate"] - fh["city_value"], "contrast_se": np.sqrt(cse2),
+            "significant": pd.Series(np.abs(fh["estimate"] - fh["city_value"]) / np.sqrt(cse2) > Z95,
+                                     dtype="boolean").where(cse2 > 0),
+            "suppression_reason": fh["suppression_reason"], "city_value_source": "estimated from respondents",
+            "load_ids": fh["load_ids"], "weighting_converged": fh["wc_area"].astype("boolean").fillna(False),
+            "estimation_method": "fay_herriot", "mse": fh["mse"],
+        })
+        # a compass buurt of a modelled wave x indicator with neither figure: a suppressed row
+        pairs = fh[["wave", "indicator_code", "edition", "load_ids"]].drop_duplicates(
+            ["wave", "indicator_code"])
+        compass_buurten = buurten[buurten["buurt_code"] == buurten["area_code"]]
+        empty = pairs.merge(compass_buurten[["edition", "buurt_code", "gemeente_code"]], on="edition")
+        have = pd.concat([model[["period", "indicator_code", "area_code"]],
+                          survey[["period", "indicator_code", "area_code"]]]).rename(
+            columns={"period": "wave", "area_code": "buurt_code"}).drop_duplicates()
+        flag = empty.merge(have, on=["wave", "indicator_code", "buurt_code"], how="left",
+                           indicator=True)["_merge"]
+        empty = empty[(flag == "left_only").to_numpy()]
+        placeholder = pd.DataFrame({
+            "indicator_code": empty["indicator_code"], "period": empty["wave"],
+            "edition": empty["edition"], "gemeente_code": empty["gemeente_code"],
+            "area_code": empty["buurt_code"], "is_city": False, "n": 0,
+            "suppression_reason": "no respondents and no covariates",
+            "city_value_source": "estimated from respondents", "load_ids": empty["load_ids"],
+            "weighting_converged": pd.array([pd.NA] * len(empty), dtype="boolean"),
+            "estimation_method": "fay_herriot", "mse": np.nan,
+        })
+        survey = pd.concat([survey, model, placeholder], ignore_index=True)
     registry["weighting_converged"] = pd.array([pd.NA] * len(registry), dtype="boolean")
     activities["weighting_converged"] = pd.array([pd.NA] * len(activities), dtype="boolean")
     values = pd.concat([survey, registry, activities], ignore_index=True)
@@ -386,7 +452,13 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
                 on=["edition", "area_code"])
     c = c.merge(old_pop.rename(columns={"population": "old_population"}), on=["period", "area_code"], how="left")
     c["mass"] = c["share"] * c["old_population"].fillna(1)
-    c["a"] = c["mass"] / c.groupby(["indicator_code", "period", "to_area_code"])["mass"].transform("sum")
+    by = c.groupby(["indicator_code", "period", "to_area_code"])
+    mass_sum = by["mass"].transform("sum")
+    # old areas without inhabitants: weighted by their shares, not 0/0 (as dbt, issue 21)
+    c["a"] = np.where(mass_sum > 0, c["mass"] / mass_sum.where(mass_sum > 0, 1.0),
+                      c["share"] / by["share"].transform("sum"))
+    c["amse"] = c["a"] ** 2 * c["mse"]
+    c["is_model"] = c["estimation_method"] == "fay_herriot"
     c["sn"] = c["share"] * c["numerator"]
     c["sd"] = c["share"] * c["denominator"]
     c["sv"] = c["share"] * c["value"]
@@ -398,9 +470,12 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
     c["is_identity"] = c["method"] == "identity"
     keys = ["indicator_code", "period", "to_area_code"]
     g = c.groupby(keys, sort=False)
-    h = g[["sn", "sd", "sv", "av", "n", "swn", "ase2", "ac", "acse2"]].sum(min_count=1).rename(
+    h = g[["sn", "sd", "sv", "av", "n", "swn", "ase2", "ac", "acse2", "amse"]].sum(min_count=1).rename(
         columns={"sn": "numerator", "sd": "denominator", "swn": "weighted_n", "ac": "contrast"})
     h = h.join(g[["gemeente_code", "kind", "city_value_source"]].first())
+    h = h.join(g.agg(any_model=("is_model", "any"), min_method=("estimation_method", "min")))
+    h["estimation_method"] = h.pop("min_method").where(~h.pop("any_model"), "fay_herriot")
+    h["mse"] = h.pop("amse")
     h = h.join(g.agg(n_rows=("kind", "size"), n_suppressed=("suppression_reason", "count"),
                      min_reason=("suppression_reason", "min"), is_native=("is_identity", "all"),
                      n_methods=("method", "nunique"), harmonisation_method=("method", "first")))
@@ -426,12 +501,21 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
     p, se = h["value"].to_numpy(float), h["se"].to_numpy(float)
     is_share = (h["kind"] == "survey_share").to_numpy()
     inside = is_share & (p > 0) & (p < 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # model shares near 0
         eta, half = np.log(p / (1 - p)), Z95 * se / (p * (1 - p))
         h["ci_low"] = np.where(inside, 1 / (1 + np.exp(-(eta - half))), np.where(is_share, p + 0 * se, h["ci_low"]))
         h["ci_high"] = np.where(inside, 1 / (1 + np.exp(-(eta + half))), np.where(is_share, p + 0 * se, h["ci_high"]))
+    model = (h["estimation_method"] == "fay_herriot").to_numpy()
+    lo, hi = p - Z95 * se, p + Z95 * se
+    h["ci_low"] = np.where(model, np.where(is_share, np.maximum(0.0, lo), lo), h["ci_low"])
+    h["ci_high"] = np.where(model, np.where(is_share, np.minimum(1.0, hi), hi), h["ci_high"])
     h["significant"] = pd.Series(np.abs(h["contrast"]) / h["contrast_se"] > Z95, dtype="boolean").where(
         h["contrast_se"] > 0)
+    # a count apportioned onto the new division below 5: suppressed (as dbt)
+    counted = h["kind"].isin(["registry_share", "registry_rate", "activity_rate", "activity_share"])
+    small = (counted & (h["numerator"] < 5)) | ((h["kind"] == "registry_count") & (h["value"] < 5))
+    h["suppression_reason"] = h["suppression_reason"].where(
+        h["suppression_reason"].notna() | ~small, "count below 5 after harmonisation")
     h = h.assign(edition=current, is_city=False).drop(
         columns=["sv", "av", "kind", "ase2", "acse2", "n_rows", "n_suppressed", "min_reason"])
     cities = values[values["is_city"]].assign(edition=current, is_native=True, harmonisation_method="identity")
@@ -458,6 +542,10 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
         "city_value_source": combined["city_value_source"], "is_harmonised": ~combined["is_native"].astype(bool),
         "harmonisation_method": combined["harmonisation_method"], "load_ids": combined["load_ids"],
         "weighting_converged": combined["weighting_converged"].astype("boolean"),
+        "estimation_method": combined["estimation_method"],
+        "mse": pd.Series(sql_round(combined["mse"].where(shown).astype(float), 12), index=combined.index),
+        "cv": pd.Series(sql_round((np.sqrt(combined["mse"].astype(float)) / combined["value"].astype(float).abs())
+                                  .where(shown & (combined["value"] != 0)), 6), index=combined.index),
     }).reset_index(drop=True)
 
     # --- the compasses ----------------------------------------------------------------------------
@@ -636,7 +724,8 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
             "n_unweighted": status["n_unweighted"], "standard_error": status["standard_error"],
             "ci_low": status["ci_low"].where(status["idx"].notna()),
             "ci_high": status["ci_high"].where(status["idx"].notna()), "n_children": None, "n_children_shown": None,
-            "weighting_converged": status["weighting_converged"]}),
+            "weighting_converged": status["weighting_converged"],
+            "estimation_method": status["estimation_method"]}),
         pd.DataFrame({
             "edition": current_period, "area_edition": current, "gemeente_code": s_comp["gemeente_code"],
             "area_code": s_comp["area_code"], "node_level": s_comp["node_level"], "node_code": s_comp["node_code"],
@@ -645,7 +734,8 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
             "class": s_comp["class"], "significant": None, "suppressed": s_comp["suppressed"],
             "suppression_reason": s_comp["suppression_reason"], "n_unweighted": None, "standard_error": np.nan,
             "ci_low": np.nan, "ci_high": np.nan, "n_children": s_comp["n_children"],
-            "n_children_shown": s_comp["n_children_shown"], "weighting_converged": s_comp["weighting_converged"]}),
+            "n_children_shown": s_comp["n_children_shown"], "weighting_converged": s_comp["weighting_converged"],
+            "estimation_method": None}),
     ], ignore_index=True)
     status_mart = labelled(status_mart)
 

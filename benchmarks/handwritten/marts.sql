@@ -90,6 +90,7 @@ old_to_new as (
         o.area_code as from_area_code,
         n.area_code as to_area_code,
         sum(cw.share * coalesce(bp.population, 0)) as population_moved,
+        sum(cw.share) as share_moved,
         cw.method
     from raw.crosswalk as cw
     inner join buurten as o on o.edition = cw.from_edition and o.buurt_code = trim(cw.from_code)
@@ -101,9 +102,13 @@ old_to_new as (
 shares as (
     select
         from_edition, from_area_code, to_area_code,
-        population_moved / nullif(sum(population_moved) over (partition by from_edition, from_area_code), 0) as share,
-        'crosswalk buurten, weighted by ' || method as method
+        -- an old area without inhabitants: by the crosswalk's own shares (as dbt)
+        case when sum(population_moved) over w > 0 then population_moved / sum(population_moved) over w
+            else share_moved / nullif(sum(share_moved) over w, 0) end as share,
+        case when sum(population_moved) over w > 0 then 'crosswalk buurten, weighted by ' || method
+            else 'crosswalk buurten, by share (no inhabitants)' end as method
     from old_to_new
+    window w as (partition by from_edition, from_area_code)
 )
 select * from shares where share > 0
 union all
@@ -381,7 +386,9 @@ select
         then 'n below ' || coalesce(ind.min_n, ${survey_min_n_default}) end as suppression_reason,
     'estimated from respondents' as city_value_source,
     w.load_ids,
-    coalesce(case when s.is_city then wc.converged else wa.converged end, false) as weighting_converged
+    coalesce(case when s.is_city then wc.converged else wa.converged end, false) as weighting_converged,
+    'direct' as estimation_method,
+    s.se * s.se as mse
 from intermediate.int_survey_estimates as s
 inner join catalogue.indicators as ind on ind.indicator_code = s.indicator_code
 inner join waves as w on w.wave = s.wave and w.any_located and w.edition is not null
@@ -389,8 +396,67 @@ left join weighting as wa on wa.wave = s.wave and wa.gemeente_code = s.gemeente_
 left join weighting_city as wc on wc.wave = s.wave and wc.gemeente_code = s.gemeente_code
 where s.n > 0;
 
+-- issue 21: on a buurt compass, an indicator with use_at_buurt takes its buurt figures of a wave
+-- from the Fay-Herriot rows (dbt's intermediate.int_survey_small_area_estimates) instead of the
+-- direct ones; interval value +- 1.96 sqrt(mse) (a share's clipped to [0, 1]), contrast against
+-- the direct city figure with se sqrt(mse + city se^2)
+create or replace temp table model_values as
+with
+fh as (
+    select f.* from intermediate.int_survey_small_area_estimates as f
+    inner join catalogue.indicator_small_area as c on c.indicator_code = f.indicator_code
+    where f.estimation_method = 'fay_herriot' and c.use_at_buurt and '${compass_level}' = 'buurt'
+),
+city as (select * from survey_values where is_city)
+select
+    fh.indicator_code, fh.wave as period, w.edition, fh.gemeente_code, fh.buurt_code as area_code,
+    false as is_city, cast(null as double) as numerator, cast(null as double) as denominator,
+    fh.estimate as value, fh.n, cast(null as double) as weighted_n, sqrt(fh.mse) as se,
+    case when ind.kind = 'survey_share' then greatest(0.0, fh.estimate - 1.959963984540054 * sqrt(fh.mse))
+        else fh.estimate - 1.959963984540054 * sqrt(fh.mse) end as ci_low,
+    case when ind.kind = 'survey_share' then least(1.0, fh.estimate + 1.959963984540054 * sqrt(fh.mse))
+        else fh.estimate + 1.959963984540054 * sqrt(fh.mse) end as ci_high,
+    fh.estimate - city.value as contrast,
+    sqrt(fh.mse + city.se * city.se) as contrast_se,
+    case when fh.mse + city.se * city.se > 0
+        then abs(fh.estimate - city.value) / sqrt(fh.mse + city.se * city.se) > 1.959963984540054 end as significant,
+    fh.suppression_reason, 'estimated from respondents' as city_value_source, w.load_ids,
+    coalesce(wa.converged, false) as weighting_converged,
+    'fay_herriot' as estimation_method, fh.mse
+from fh
+inner join catalogue.indicators as ind on ind.indicator_code = fh.indicator_code
+inner join (select period, any_value(edition) as edition, any_value(load_ids) as load_ids
+            from survey_values group by period) as w
+    on w.period = fh.wave
+left join city on city.period = fh.wave and city.indicator_code = fh.indicator_code and city.gemeente_code = fh.gemeente_code
+left join (select wave, gemeente_code, area_code, bool_and(converged) as converged
+           from intermediate.int_respondents_weighted group by all) as wa
+    on wa.wave = fh.wave and wa.gemeente_code = fh.gemeente_code and wa.area_code = fh.buurt_code;
+
+delete from survey_values as s
+where not s.is_city
+    and exists (select 1 from model_values as m where m.period = s.period
+                and m.indicator_code = s.indicator_code and m.area_code = s.area_code);
+
+-- a compass buurt of a modelled wave x indicator with neither figure: a suppressed row
+insert into model_values by name
+select m.indicator_code, m.period, e.edition, b.gemeente_code, b.buurt_code as area_code,
+    false as is_city, cast(0 as bigint) as n,
+    'no respondents and no covariates' as suppression_reason,
+    'estimated from respondents' as city_value_source, w.load_ids, 'fay_herriot' as estimation_method
+from (select distinct period, indicator_code from model_values) as m
+inner join (select period, any_value(edition) as edition from survey_values group by period) as e on e.period = m.period
+inner join buurten as b on b.edition = e.edition and b.buurt_code = b.area_code
+inner join (select period, any_value(load_ids) as load_ids from survey_values group by period) as w on w.period = m.period
+where not exists (select 1 from model_values as x where x.period = m.period and x.indicator_code = m.indicator_code
+                  and x.area_code = b.buurt_code)
+    and not exists (select 1 from survey_values as x where x.period = m.period and x.indicator_code = m.indicator_code
+                    and x.area_code = b.buurt_code);
+
 create or replace temp table indicator_values as
 select * from survey_values
+union all by name
+select * from model_values
 union all by name
 select * from registry_values
 union all by name
@@ -430,14 +496,18 @@ native as (
         sqrt((mass / mass) * (mass / mass) * contrast_se * contrast_se) as contrast_se,
         suppression_reason, city_value_source, list_distinct(load_ids) as load_ids,
         weighting_converged, kind,
-        true as is_native, method as harmonisation_method
-    from contributions
+        true as is_native, method as harmonisation_method,
+        estimation_method, (mass / mass) * (mass / mass) * mse as mse
+    from (select * replace (case when mass > 0 then mass else 1.0 end as mass) from contributions)
     where method = 'identity' and edition = (select edition from current_edition)
 ),
 weighted as (
-    select *, mass / sum(mass) over (partition by indicator_code, period, to_area_code) as a
+    -- a target area whose old areas had no inhabitants: weighted by shares, not 0/0 (as dbt)
+    select *, case when sum(mass) over w > 0 then mass / sum(mass) over w
+        else share / sum(share) over w end as a
     from contributions
     where not (method = 'identity' and edition = (select edition from current_edition))
+    window w as (partition by indicator_code, period, to_area_code)
 ),
 areas as (
     select
@@ -466,7 +536,10 @@ areas as (
         bool_and(weighting_converged) as weighting_converged,
         any_value(kind) as kind,
         bool_and(method = 'identity') as is_native,
-        string_agg(distinct method, '; ') as harmonisation_method
+        string_agg(distinct method, '; ') as harmonisation_method,
+        case when bool_or(estimation_method = 'fay_herriot') then 'fay_herriot'
+            else min(estimation_method) end as estimation_method,
+        sum(a * a * mse) as mse
     from weighted
     group by indicator_code, period, to_area_code
     union all by name
@@ -474,14 +547,22 @@ areas as (
 ),
 combined as (
     select
-        *,
+        * replace (coalesce(suppression_reason, case
+            when kind in ('registry_share', 'registry_rate', 'activity_rate', 'activity_share')
+                and numerator < 5 then 'count below 5 after harmonisation'
+            when kind = 'registry_count' and value < 5 then 'count below 5 after harmonisation'
+        end) as suppression_reason),
         -- a survey share's interval is the logit one (R's svyciprop(method = "logit"), issue 19)
         case
+            when estimation_method = 'fay_herriot' and kind = 'survey_share' then greatest(0.0, value - 1.959963984540054 * se)
+            when estimation_method = 'fay_herriot' then value - 1.959963984540054 * se
             when kind = 'survey_share' and value > 0 and value < 1
                 then 1 / (1 + exp(-(ln(value / (1 - value)) - 1.959963984540054 * se / (value * (1 - value)))))
             when kind = 'survey_share' then value + 0 * se
             else value - 1.959963984540054 * se end as ci_low_h,
         case
+            when estimation_method = 'fay_herriot' and kind = 'survey_share' then least(1.0, value + 1.959963984540054 * se)
+            when estimation_method = 'fay_herriot' then value + 1.959963984540054 * se
             when kind = 'survey_share' and value > 0 and value < 1
                 then 1 / (1 + exp(-(ln(value / (1 - value)) + 1.959963984540054 * se / (value * (1 - value)))))
             when kind = 'survey_share' then value + 0 * se
@@ -523,7 +604,10 @@ select
     not is_native as is_harmonised,
     cast(harmonisation_method as varchar) as harmonisation_method,
     cast(load_ids as varchar[]) as load_ids,
-    cast(weighting_converged as boolean) as weighting_converged
+    cast(weighting_converged as boolean) as weighting_converged,
+    cast(estimation_method as varchar) as estimation_method,
+    cast(round(case when suppression_reason is null then mse end, 12) as double) as mse,
+    cast(round(case when suppression_reason is null and value <> 0 then sqrt(mse) / abs(value) end, 6) as double) as cv
 from harmonised
 where period <= ${current_period};
 
@@ -761,7 +845,8 @@ select
     cast(case when idx is not null then ci_high end as double) as ci_high,
     cast(null as integer) as n_children,
     cast(null as integer) as n_children_shown,
-    cast(weighting_converged as boolean) as weighting_converged
+    cast(weighting_converged as boolean) as weighting_converged,
+    cast(estimation_method as varchar) as estimation_method
 from status_ring
 union all
 select
@@ -770,7 +855,7 @@ select
     null, null, idx, index_class(idx, is_judged), null, not shown,
     case when not shown then 'too few parts shown (' || n_children_shown || ' of ' || n_children || ')' end,
     null, null, null, null, cast(n_children as integer), cast(n_children_shown as integer),
-    weighting_converged
+    weighting_converged, cast(null as varchar)
 from rings where compass = 'status'
 ) as nodes
 left join node_labels as l on l.node_level = nodes.node_level and l.node_code = nodes.node_code;

@@ -97,6 +97,9 @@ COLUMN_NL = {
     "has_activities": "Activiteitencijfers",
     "is_current_period": "Huidig jaar",
     "is_base_period": "Basisjaar",
+    "estimation_method": "Schattingsmethode",
+    "mse": "Gemiddelde kwadratische fout (MSE)",
+    "cv": "Variatiecoëfficiënt",
 }
 
 # Excel number formats (basismonitor.xlsx styles) by column: years plain, counts with a thousands

@@ -306,8 +306,25 @@ def _write_csv(con, relation: str, path: Path) -> None:
                 "(format csv, header true, delimiter ',')")
 
 
+# The Dutch files (.nl.csv, workbook) name how a survey figure was estimated in words (issue 21):
+# a Fay-Herriot figure is a "modelschatting", shown with its interval (ci_low, ci_high: the
+# estimate +- 1.96 sqrt(mse), a share's clipped to [0, 1]); the other files keep the codes.
+ESTIMATION_METHOD_NL = {"direct": "directe schatting", "fay_herriot": "modelschatting"}
+
+
+def _dutch_values(relation: str, columns: list[tuple[str, str]]) -> str:
+    """The relation with coded values in Dutch words (ESTIMATION_METHOD_NL)."""
+    if "estimation_method" not in {c for c, _ in columns}:
+        return relation
+    cases = " ".join(f"when '{k}' then '{v}'" for k, v in ESTIMATION_METHOD_NL.items())
+    return (f"(select * replace (case estimation_method {cases} else estimation_method end "
+            f"as estimation_method) from {relation})")
+
+
 def _write_dutch_csv(con, relation: str, columns: list[tuple[str, str]], path: Path) -> None:
     """`;`-separated with decimal commas and a UTF-8 byte order mark: what Dutch Excel opens."""
+    relation = _dutch_values(relation, columns)
+
     def cell(name: str, dtype: str) -> str:
         if dtype in ("DOUBLE", "FLOAT", "REAL") or dtype.startswith("DECIMAL"):
             return f"replace(cast({_q(name)} as varchar), '.', ',') as {_q(name)}"
@@ -426,7 +443,7 @@ def _write_workbook(con, path: Path, edition: int, tables: dict[str, list[tuple[
             styles = {c: xlsx.NUMBER_STYLES[style_of(c, t)] for c, t in _flat(columns)}
             cells = xlsx.sql_cells(_flat(columns), styles=styles, bool_text=("ja", "nee"))
             cursor = con.execute(f"select {cells} "
-                                 f"from {_ordered(table, columns)}")
+                                 f"from {_dutch_values(_ordered(table, columns), columns)}")
             heads = [column_nl(column) for column, _ in columns]
             widths = [min(max(len(h) * 0.9 + 2, 9), 40) for h in heads]
             for sheet_name in sheets[name]:

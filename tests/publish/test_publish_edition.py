@@ -53,6 +53,11 @@ def test_the_dutch_csv_has_semicolons_and_decimal_commas(publish, tmp_path):
         plain = pd.read_csv(edition / f"{name}.csv")
         dutch = pd.read_csv(edition / f"{name}.nl.csv", sep=";", decimal=",",
                             encoding="utf-8-sig")
+        # the Dutch file names the estimation method in words (issue 21), the other keeps codes
+        words = dutch.pop("estimation_method")
+        codes = plain.pop("estimation_method")
+        assert words.equals(codes.map(publisher.ESTIMATION_METHOD_NL)), name
+        assert "directe schatting" in set(words)
         pd.testing.assert_frame_equal(plain, dutch)
         head = (edition / f"{name}.nl.csv").read_bytes()[:3000]
         assert head.startswith(b"\xef\xbb\xbf") and b";" in head

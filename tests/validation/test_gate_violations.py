@@ -229,6 +229,20 @@ def test_a_small_shown_figure_fails(gate, table, indicators, failing, shown_row,
     assert failure.unexpected_count == 1
 
 
+def test_a_shown_model_figure_without_mse_fails(gate, facts, indicators, failing, shown_row):
+    """Issue 21: a shown modelschatting (fay_herriot) carries its MSE; the same figure marked as
+    a model figure with an MSE passes the min-n check that a direct figure fails."""
+    frame = facts.copy()
+    row = shown_row(frame, indicators, source_kind="survey")
+    frame.loc[row, ["estimation_method", "n_unweighted", "mse"]] = ["fay_herriot", 10, None]
+    result = gate(FACTS, frames={FACTS: frame})
+    [failure] = failing(result, FACTS, "bad__shown_model_figure_has_mse")
+    assert failure.unexpected_count == 1
+    assert not failing(result, FACTS, "bad__shown_survey_meets_min_n")
+    frame.loc[row, "mse"] = 0.0004
+    assert not failing(gate(FACTS, frames={FACTS: frame}), FACTS)
+
+
 def test_a_suppressed_figure_that_still_shows_its_count_fails(gate, facts, failing):
     frame = facts.copy()
     row = frame.index[frame["suppressed"].astype(bool)][0]

@@ -3,6 +3,9 @@
 -- rows of older editions keep the figures as published on their own division. A suppressed figure
 -- keeps its reason and shows no numbers. Figures are published to 6 decimals: DuckDB's parallel
 -- sums differ in the last bits between builds, and a rerun must give byte-identical exports.
+-- Survey figures say how they were estimated (estimation_method, issue 21): direct, or
+-- fay_herriot where the compass is drawn on buurten and the indicator uses the small-area model
+-- there (int_indicator_values_unioned); mse and cv give the uncertainty of either.
 
 with
 
@@ -58,7 +61,13 @@ final as (
         not is_native as is_harmonised,
         cast(harmonisation_method as varchar) as harmonisation_method,
         cast(load_ids as varchar[]) as load_ids,
-        cast(weighting_converged as boolean) as weighting_converged
+        cast(weighting_converged as boolean) as weighting_converged,
+        -- issue 21: direct | fay_herriot (modelschatting), with the mean squared error and the
+        -- coefficient of variation sqrt(mse) / |value| (null for a value of 0); null for
+        -- registry and activity figures. mse to 12 decimals (its values are ~1e-4)
+        cast(estimation_method as varchar) as estimation_method,
+        cast(round(case when suppression_reason is null then mse end, 12) as double) as mse,
+        cast(round(case when suppression_reason is null and value <> 0 then sqrt(mse) / abs(value) end, 6) as double) as cv
     from combined
     -- an edition shows what was known at the time: a backfill of an old edition leaves out the
     -- periods after it, which the warehouse holds for the newer editions

@@ -25,7 +25,9 @@ final as (
         cast(areas.area_name as varchar) as area_name,
         cast(areas.parent_code as varchar) as parent_code,
         cast(parents.area_name as varchar) as parent_name,
-        cast(population.population as bigint) as population,
+        -- an area of fewer than 5 inhabitants shows no number (privacy, the gate's
+        -- population_not_below_5; on a buurt compass an almost empty buurt, issue 21)
+        cast(case when population.population >= 5 then population.population end as bigint) as population,
         cast(max(status.index_value) filter (where status.node_code = 'centrum') as double) as status_centre_index,
         cast(max(status.class) filter (where status.node_code = 'centrum') as varchar) as status_centre_class,
         cast(max(status.index_value) filter (where status.node_code = 'samenstelling') as double) as status_samenstelling_index,

@@ -120,7 +120,8 @@ indicator_nodes as (
         case when idx is not null then ci_high end as ci_high,
         weighting_converged,
         cast(null as integer) as n_children,
-        cast(null as integer) as n_children_shown
+        cast(null as integer) as n_children_shown,
+        estimation_method
     from indicator_ring
 
 ),
@@ -150,7 +151,8 @@ composite_nodes as (
         cast(null as double) as ci_high,
         weighting_converged,
         n_children,
-        n_children_shown
+        n_children_shown,
+        cast(null as varchar) as estimation_method
     from composites_classed
 
 ),
@@ -196,7 +198,9 @@ final as (
         cast(ci_high as double) as ci_high,
         cast(weighting_converged as boolean) as weighting_converged,
         cast(n_children as integer) as n_children,
-        cast(n_children_shown as integer) as n_children_shown
+        cast(n_children_shown as integer) as n_children_shown,
+        -- issue 21: an indicator node's figure is direct or a modelschatting (fay_herriot)
+        cast(estimation_method as varchar) as estimation_method
     from (
         select * from indicator_nodes
         union all by name

@@ -280,6 +280,30 @@ def composite_note(row: dict) -> str:
 WEIGHTING_NOTE = "weging niet geconvergeerd: lees dit cijfer met voorzichtigheid"
 
 
+#: the page that explains a model figure (issue 21), linked from every one
+MODEL_PAGE = "modelschatting.html"
+#: its text: the method in Dutch in five sentences (docs/STATISTICS.md section 9)
+MODEL_SENTENCES = (
+    "In een buurt met weinig respondenten is het gewone enquêtecijfer onzeker, en vaak tonen we "
+    "het daarom niet.",
+    "Een modelschatting combineert het enquêtecijfer van de buurt met wat registers over de buurt "
+    "weten (zoals leeftijdsopbouw, woningbezit en bevolkingsdichtheid), met het Fay-Herriot-model "
+    "dat ook de landelijke Gezondheidsmonitor gebruikt.",
+    "Hoe meer respondenten een buurt heeft, hoe zwaarder haar eigen enquêtecijfer telt; bij weinig "
+    "respondenten leunt de schatting meer op wat in vergelijkbare buurten is gemeten.",
+    "Bij elke modelschatting staat een 95%-interval: de schatting plus en min 1,96 maal de wortel "
+    "uit de geschatte gemiddelde kwadratische fout (MSE), voor aandelen begrensd tot 0 en 1; een "
+    "schatting met een variatiecoëfficiënt boven de drempel van de indicator (30%) tonen we niet.",
+    "Een modelschatting is dus geen meting in de buurt zelf, maar de beste schatting die enquête "
+    "en registers samen toelaten.",
+)
+
+
+def model_note(row: dict) -> bool:
+    """Whether the row's figure is a model figure (older editions lack the column)."""
+    return row.get("estimation_method") == "fay_herriot"
+
+
 def weighting_note(row: dict) -> str:
     """The note for a row with ``weighting_converged`` false (older editions lack the column)."""
     return WEIGHTING_NOTE if row.get("weighting_converged") is False else ""
@@ -356,6 +380,12 @@ class SiteBuilder:
                 self.out / "kwaliteit.html",
                 self.env.get_template("quality.html").render(**self.common, root="", q=self.quality),
             )
+        write_text(
+            self.out / MODEL_PAGE,
+            self.env.get_template("modelschatting.html").render(
+                **self.common, root="", sentences=MODEL_SENTENCES
+            ),
+        )
         write_text(self.out / "index.html", self.index_page())
         self.manifest(known["files"])
         write_text(self.out / STATE_FILE, json.dumps(
@@ -607,6 +637,7 @@ class SiteBuilder:
                     "significant": fmt.yes_no(row.get("significant")) if ind else "",
                     "note": note,
                     "spark": self.sparkline(code, cell.code, unit) if ind else "",
+                    "model": ind and model_note(row) and not row.get("suppressed"),
                 }
             )
         return out

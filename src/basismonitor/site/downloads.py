@@ -50,6 +50,7 @@ KEEP = {
         "ci_high",
         "n_children",
         "n_children_shown",
+        "estimation_method",
     ),
     "mart_compass_development": (
         "edition",
@@ -89,6 +90,7 @@ KEEP = {
         "suppressed",
         "suppression_reason",
         "is_harmonised",
+        "estimation_method",
     ),
 }
 
@@ -125,6 +127,7 @@ CSV_COLUMNS = (
     "n_children",
     "n_children_shown",
     "is_harmonised",
+    "estimation_method",
 )
 
 
@@ -160,6 +163,10 @@ def nl_text(column: str, value):
         return fmt.reason(value) or None
     if column == "node_level":
         return LEVEL_NL.get(value, value)
+    if column == "estimation_method":  # issue 21: a model figure is a "modelschatting"
+        from basismonitor.publish import ESTIMATION_METHOD_NL
+
+        return ESTIMATION_METHOD_NL.get(value, value)
     return value
 
 
@@ -508,6 +515,15 @@ class AreaDownloads:
             # the Dutch CSV and the workbook: Dutch reasons and levels, ja/nee, decimal commas
             dutch = {"suppression_reason": "_reason_nl", "node_level": "_level_nl"}
             types["_reason_nl"] = types["_level_nl"] = "VARCHAR"
+            method_nl = ""
+            if "estimation_method" in types:  # issue 21 (older editions lack the column)
+                from basismonitor.publish import ESTIMATION_METHOD_NL
+
+                dutch["estimation_method"] = "_method_nl"
+                types["_method_nl"] = "VARCHAR"
+                cases = " ".join(f"when '{k}' then '{v}'" for k, v in ESTIMATION_METHOD_NL.items())
+                method_nl = (f", case t.estimation_method {cases} else t.estimation_method end "
+                             "as _method_nl")
             nl_fields = []
             for c in CSV_COLUMNS:
                 if c == "tabel":
@@ -539,8 +555,8 @@ class AreaDownloads:
             nl_expr = " || ';' || ".join(nl_fields)
             sql = (
                 f"with rows as (select t.*, {label} as label_nl{extra}, l.unit as _unit, "
-                f"r.nl as _reason_nl, case {level} {level_nl} else {level} end as _level_nl "
-                f"from {name} t "
+                f"r.nl as _reason_nl, case {level} {level_nl} else {level} end as _level_nl"
+                f"{method_nl} from {name} t "
                 f"left join node_labels l on l.level = {level} and l.code = {code} "
                 f"left join reasons_nl r on r.reason = t.suppression_reason "
                 f"where {where} and t.area_code in (select code from batch)) "

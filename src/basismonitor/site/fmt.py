@@ -129,6 +129,13 @@ _SOURCE_CODES = {
 
 _REASONS: list[tuple[re.Pattern, object]] = [
     (re.compile(r"^count below (\d+)$"), lambda m: f"aantal kleiner dan {m[1]}"),
+    # issue 21: model figures (modelschatting) and counts apportioned onto a new division
+    (re.compile(r"^count below (\d+) after harmonisation$"),
+     lambda m: f"aantal kleiner dan {m[1]} na omrekening naar de huidige indeling"),
+    (re.compile(r"^cv > ([\d.]+)$"),
+     lambda m: f"modelschatting te onzeker (variatiecoëfficiënt boven {float(m[1]):.0%})"),
+    (re.compile(r"^no respondents and no covariates$"),
+     lambda m: "geen respondenten en geen registergegevens voor een modelschatting"),
     (re.compile(r"^n below (\d+)$"), lambda m: f"minder dan {m[1]} respondenten"),
     (re.compile(r"^population below (\d+)$"), lambda m: f"minder dan {m[1]} inwoners"),
     (re.compile(r"^no city change$"), lambda m: "ontwikkeling van de stad onbekend"),

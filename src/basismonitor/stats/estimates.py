@@ -286,7 +286,10 @@ def moment_sums(
                 )
             )
             GROUP BY ALL
+            ORDER BY {", ".join(str(i + 1) for i in range(len(keys)))}
         """
+        # ordered: the estimator sums over cells (bincount), and a hash aggregate's output order
+        # varies between runs, which changed the last bits of a domain's figures between builds
         cells = con.execute(sql).df()
         if (cells["__w_min"] < 0).any():
             bad = con.execute(

@@ -50,6 +50,7 @@ old_to_new as (
         old_buurt.area_code as from_area_code,
         new_buurt.area_code as to_area_code,
         sum(crosswalk.share * coalesce(buurt_population.population, 0)) as population_moved,
+        sum(crosswalk.share) as share_moved,
         crosswalk.method
     from buurt_crosswalk as crosswalk
     inner join buurten as old_buurt
@@ -71,8 +72,19 @@ shares as (
         from_edition,
         from_area_code,
         to_area_code,
-        population_moved / nullif(sum(population_moved) over (partition by from_edition, from_area_code), 0) as share,
-        'crosswalk buurten, weighted by ' || method as method
+        -- an old area without inhabitants (a park, a new estate) would get 0/0: its parts are
+        -- weighted by the crosswalk's own shares instead, and it keeps its place (issue 21: on a
+        -- buurt compass such a buurt lost every figure before its edition)
+        case
+            when sum(population_moved) over (partition by from_edition, from_area_code) > 0
+                then population_moved / sum(population_moved) over (partition by from_edition, from_area_code)
+            else share_moved / nullif(sum(share_moved) over (partition by from_edition, from_area_code), 0)
+        end as share,
+        case
+            when sum(population_moved) over (partition by from_edition, from_area_code) > 0
+                then 'crosswalk buurten, weighted by ' || method
+            else 'crosswalk buurten, by share (no inhabitants)'
+        end as method
     from old_to_new
 
 ),

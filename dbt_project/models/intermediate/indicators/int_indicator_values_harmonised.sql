@@ -5,6 +5,12 @@
 -- sum(share_k x count_k). Standard errors combine as sqrt(sum a_k^2 se_k^2) (the old areas are
 -- separate strata, so independent). A suppressed contributor suppresses the result ("hidden by
 -- the source hides what is derived from it"). City rows are unchanged.
+-- Guarded (issue 21): where the old areas of a target area had no inhabitants in the period
+-- (every mass 0) they are weighted by their shares instead of 0/0 (NaN), and a native figure's
+-- factor mass / mass is 1 when its mass is 0. estimation_method: fay_herriot when any
+-- contribution is a model figure (a value derived from a model figure is one), mse = sum(a^2 mse)
+-- like se; a model figure's interval is value +- 1.96 se (a share's clipped to [0, 1]), a direct
+-- share's the logit one.
 
 with
 
@@ -81,19 +87,21 @@ native as (
         false as is_city,
         share * numerator as numerator,
         share * denominator as denominator,
-        case when kind = 'registry_count' then share * value else (mass / mass) * value end as value,
+        case when kind = 'registry_count' then share * value else unit * value end as value,
         cast(n as bigint) as n,
         share * weighted_n as weighted_n,
-        sqrt((mass / mass) * (mass / mass) * se * se) as se,
-        (mass / mass) * contrast as contrast,
-        sqrt((mass / mass) * (mass / mass) * contrast_se * contrast_se) as contrast_se,
+        sqrt(unit * unit * se * se) as se,
+        unit * contrast as contrast,
+        sqrt(unit * unit * contrast_se * contrast_se) as contrast_se,
         suppression_reason,
         city_value_source,
         list_distinct(load_ids) as load_ids,
         weighting_converged,
         derivation is null as is_native,
-        coalesce(derivation || '; ', '') || method as harmonisation_method
-    from is_native_contribution
+        coalesce(derivation || '; ', '') || method as harmonisation_method,
+        estimation_method,
+        unit * unit * mse as mse
+    from (select *, case when mass > 0 then mass / mass else 1.0 end as unit from is_native_contribution)
     where native
 
 ),
@@ -102,7 +110,11 @@ weighted as (
 
     select
         *,
-        mass / sum(mass) over (partition by indicator_code, period, to_area_code) as a
+        case
+            when sum(mass) over (partition by indicator_code, period, to_area_code) > 0
+                then mass / sum(mass) over (partition by indicator_code, period, to_area_code)
+            else share / sum(share) over (partition by indicator_code, period, to_area_code)
+        end as a
     from is_native_contribution
     where not native
 
@@ -136,7 +148,12 @@ areas as (
         list_distinct(flatten(list(load_ids))) as load_ids,
         bool_and(weighting_converged) as weighting_converged,
         bool_and(from_edition_is_current and derivation is null) as is_native,
-        coalesce(string_agg(distinct derivation, '; ') || '; ', '') || string_agg(distinct method, '; ') as harmonisation_method
+        coalesce(string_agg(distinct derivation, '; ') || '; ', '') || string_agg(distinct method, '; ') as harmonisation_method,
+        case
+            when bool_or(estimation_method = 'fay_herriot') then 'fay_herriot'
+            else min(estimation_method)
+        end as estimation_method,
+        sum(a * a * mse) as mse
     from (select *, method = 'identity' as from_edition_is_current from weighted)
     group by indicator_code, period, to_area_code
 
@@ -150,10 +167,30 @@ areas_tested as (
 
     -- a survey share's interval is the logit one (macro ci_bound): it stays inside [0, 1]
     select
-        areas.* exclude (se, contrast, contrast_se),
+        areas.* exclude (se, contrast, contrast_se, suppression_reason),
+        -- a count apportioned onto a new division can fall under 5 where its sources did not
+        -- (the gate's no_shown_count_below_5 / no_shown_share_numerator_below_5): suppressed
+        coalesce(areas.suppression_reason, case
+            when indicators.kind in ('registry_share', 'registry_rate', 'activity_rate', 'activity_share')
+                and areas.numerator < 5 then 'count below 5 after harmonisation'
+            when indicators.kind = 'registry_count' and areas.value < 5
+                then 'count below 5 after harmonisation'
+        end) as suppression_reason,
         areas.se,
-        {{ ci_bound('areas.value', 'areas.se', "indicators.kind = 'survey_share'", 'low') }} as ci_low,
-        {{ ci_bound('areas.value', 'areas.se', "indicators.kind = 'survey_share'", 'high') }} as ci_high,
+        case
+            when areas.estimation_method = 'fay_herriot' and indicators.kind = 'survey_share'
+                then greatest(0.0, areas.value - 1.959963984540054 * areas.se)
+            when areas.estimation_method = 'fay_herriot'
+                then areas.value - 1.959963984540054 * areas.se
+            else {{ ci_bound('areas.value', 'areas.se', "indicators.kind = 'survey_share'", 'low') }}
+        end as ci_low,
+        case
+            when areas.estimation_method = 'fay_herriot' and indicators.kind = 'survey_share'
+                then least(1.0, areas.value + 1.959963984540054 * areas.se)
+            when areas.estimation_method = 'fay_herriot'
+                then areas.value + 1.959963984540054 * areas.se
+            else {{ ci_bound('areas.value', 'areas.se', "indicators.kind = 'survey_share'", 'high') }}
+        end as ci_high,
         areas.contrast,
         areas.contrast_se,
         case when areas.contrast_se > 0 then abs(areas.contrast) / areas.contrast_se > 1.959963984540054 end as significant
@@ -188,7 +225,9 @@ cities as (
         coalesce(derivation || '; ', '') || 'identity' as harmonisation_method,
         ci_low,
         ci_high,
-        significant
+        significant,
+        estimation_method,
+        mse
     from values_
     where is_city
 

@@ -39,15 +39,27 @@ def model(dbt, session):
                       ("_sae_settings", settings), ("_sae_catalogue", catalogue),
                       ("_sae_wijk", wijk)):
         session.register(name, rel)
+    # Deterministic (issue 21): two builds of the same inputs gave fits differing by up to 1e-9
+    # (and JSON betas differing in the last digits) because the inputs reached the fit in a
+    # different order and with different last bits: the buurten from an unordered `select
+    # distinct`, and the direct estimates from DuckDB's parallel float sums, whose order varies.
+    # The direct sums run on one thread over rows in a fixed order, and every frame is sorted.
+    threads = session.sql("select current_setting('threads')").fetchone()[0]
     try:
-        direct = pd.concat(
-            [_direct(session, scored, int(w)) for w in sorted(todo["wave"])], ignore_index=True
-        )
+        session.execute("set threads = 1")
+        try:
+            direct = pd.concat(
+                [_direct(session, scored, int(w)) for w in sorted(todo["wave"])],
+                ignore_index=True,
+            )
+        finally:
+            session.execute(f"set threads = {int(threads)}")
         universe = session.sql(
             f"""
             select distinct l.wave, b.gemeente_code, b.area_code, b.buurt_code
             from (select distinct wave, edition from _sae_located where wave in ({waves})) l
             join _sae_buurten b on b.edition = l.edition
+            order by l.wave, b.buurt_code, b.area_code
             """
         ).df()
         cov = session.sql(
@@ -57,6 +69,7 @@ def model(dbt, session):
             join _sae_cov c on c.period = (
                 select max(period) from _sae_cov c2 where c2.period <= w.wave
             )
+            order by w.wave, c.buurt_code
             """
         ).df()
         cfg = session.sql(
@@ -64,11 +77,12 @@ def model(dbt, session):
             select s.indicator_code, i.kind, i.min_n, s.use_at_buurt, s.covariates, s.method,
                    s.max_cv
             from _sae_settings s join _sae_catalogue i using (indicator_code)
+            order by s.indicator_code
             """
         ).df()
         wijk_rows = session.sql(
             f"select wave, indicator_code, area_code, estimate, se from _sae_wijk "
-            f"where not is_city and wave in ({waves})"
+            f"where not is_city and wave in ({waves}) order by wave, indicator_code, area_code"
         ).df()
     finally:
         for name in ("_sae_respondents", "_sae_located", "_sae_buurten", "_sae_cov",
@@ -95,6 +109,7 @@ def _direct(session, scored, wave: int) -> pd.DataFrame:
                    s.weight, s.area_population, s.y
             from _sae_scored s
             join _sae_respondents r using (wave, respondent_key)
+            order by s.indicator_code, s.respondent_key
             """
         )
         est = survey_estimates(
@@ -115,6 +130,7 @@ def _direct(session, scored, wave: int) -> pd.DataFrame:
                    count(*) * sum(weight * weight) / (sum(weight) * sum(weight)) as deff
             from _sae_buurt_scored where y is not null
             group by all
+            order by all
             """
         ).df()
         session.execute("drop table _sae_buurt_scored")
@@ -122,4 +138,5 @@ def _direct(session, scored, wave: int) -> pd.DataFrame:
         session.unregister("_sae_scored")
     est = est[est["domain"] != "__all__"].rename(columns={"domain": "buurt_code"})
     est = est[["wave", "indicator_code", "buurt_code", "n", "estimate", "se"]]
-    return est.merge(deff, on=["wave", "indicator_code", "buurt_code"], how="left")
+    est = est.merge(deff, on=["wave", "indicator_code", "buurt_code"], how="left")
+    return est.sort_values(["wave", "indicator_code", "buurt_code"], ignore_index=True)

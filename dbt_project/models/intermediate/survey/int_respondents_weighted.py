@@ -27,7 +27,11 @@ def _margin(margins, respondents, var):
     unknown = missing.groupby("stratum")["base_weight"].sum()
     if unknown.empty:
         return known
-    factor = ((totals - unknown.reindex(totals.index).fillna(0.0)) / totals).rename("factor")
+    # a stratum whose register population is 0 (a buurt without inhabitants aged 15+ on a buurt
+    # compass, issue 21) has nothing to share out: factor 1, not 0/0 = NaN, which the raking
+    # refused as a margin ("population totals must be non-negative numbers")
+    share = (totals - unknown.reindex(totals.index).fillna(0.0)) / totals.where(totals > 0)
+    factor = share.where(totals > 0, 1.0).rename("factor")
     known = known.join(factor, on="stratum")
     known["population"] = known["population"] * known.pop("factor")
     extra = unknown.rename("population").reset_index()
