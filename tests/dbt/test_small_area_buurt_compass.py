@@ -47,6 +47,7 @@ def buurt_build(tmp_path_factory) -> BuurtBuild:
     except GateFailed as failed:
         return BuurtBuild(warehouse, None, failed.result)
     pipeline.publish(warehouse, root / "exports", EDITION, docs_dir=gate.docs_dir, progress=quiet)
+    pipeline.site(root / "exports", EDITION, progress=quiet)   # the site is a stage of its own
     return BuurtBuild(warehouse, root / "exports" / str(EDITION), gate)
 
 

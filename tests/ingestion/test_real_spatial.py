@@ -28,7 +28,7 @@ GRID = ("data", "groningen-real", "vierkant100m2014.csv")
 THEFTS = ("data", "groningen-real", "Diefstal fiets Groningen stad vanaf 2013.xlsx")
 POINTS = {"horeca": "horeca.csv", "coffeeshops": "coffeeshops.csv",
           "bushaltes": "bushaltes.csv"}
-KEY = "test-key"
+KEY = "test-key-of-adequate-length-0123456789"   # real incidents need >= 32 characters
 RD_X, RD_Y = (-7000, 300000), (289000, 629000)
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 
