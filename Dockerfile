@@ -68,8 +68,8 @@ USER airflow
 
 # The dbt graph the DAG shows (Cosmos LoadMode.DBT_MANIFEST): parsed once into the image, so the
 # first DAG parse in a container only reads dbt_project/target/cosmos/manifest.json
-# (basismonitor.airflow_dbt.ensure_manifest parses again only when dbt_project/ changed).
-RUN python -c "from basismonitor.airflow_dbt import ensure_manifest; ensure_manifest()"
+# (basismonitor.orchestration.airflow_dbt.ensure_manifest parses again only when dbt_project/ changed).
+RUN python -c "from basismonitor.orchestration.airflow_dbt import ensure_manifest; ensure_manifest()"
 
 EXPOSE 8080
 

@@ -4,7 +4,7 @@
 
 In one process, interleaved, `--runs` times each (the manifest is made first, as `make run`,
 `make airflow` and the image do):
-- now: `DagBag(dags/)`, the two refresh DAGs (basismonitor.airflow_dbt.current_manifest reads the
+- now: `DagBag(dags/)`, the two refresh DAGs (basismonitor.orchestration.airflow_dbt.current_manifest reads the
   manifest);
 - before: the same parse plus `ensure_manifest()`, which every parse ran before: the dbt
   project's fingerprint (every file of dbt_project/ hashed) compared with the manifest's;
@@ -38,7 +38,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("AIRFLOW__COSMOS__ENABLE_TELEMETRY", "False")
     from airflow.dag_processing.dagbag import DagBag
 
-    from basismonitor.airflow_dbt import ensure_manifest, project_fingerprint
+    from basismonitor.orchestration.airflow_dbt import ensure_manifest, project_fingerprint
 
     ensure_manifest()
 

@@ -9,7 +9,7 @@ Once: the inbox (generated at --scale, or --inbox), `basismonitor ingest` into a
 full `dbt run`, and an untimed `dbt parse` with the runs' vars (a deployed project's manifest).
 Then per run, each in a fresh Python process (all pay for start-up and imports), the page cache
 written out (os.sync) before each, on that one warehouse:
-  dbt          `dbt run` (basismonitor.dbt.run_dbt, as the pipeline runs dbt) of the models the
+  dbt          `dbt run` (basismonitor.transform.dbt.run_dbt, as the pipeline runs dbt) of the models the
                other two compute: +mart_compass_status +mart_compass_development, without the
                survey estimator (dbt_project/models/intermediate/survey: raking and design-based
                estimates, a Python model on basismonitor.stats)
@@ -57,7 +57,7 @@ SELECT_MARTS = ["--select", "+mart_compass_status", "+mart_compass_development",
 DBT_CHILD = """
 import json, sys, time
 from pathlib import Path
-from basismonitor.dbt import run_dbt
+from basismonitor.transform.dbt import run_dbt
 warehouse, command, args, vars_ = Path(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
 start = time.perf_counter()
 nodes = run_dbt(command, warehouse, args=args, vars=vars_)
@@ -108,7 +108,7 @@ def dbt(warehouse: Path, command: str, args: list[str], work: Path, name: str) -
 
 
 def prepare(args, work: Path) -> Path:
-    from basismonitor import pipeline
+    from basismonitor.orchestration import pipeline
 
     warehouse = work / "warehouse.duckdb"
     if args.ingested:

@@ -4,7 +4,7 @@
         [--runs 3] [--stages ingest,build,validate,publish,site] [--wave-runs 3]
         [--publish-timeout S] [--site-areas K] [--workdir DIR] [--out result.json]
 
-(a) Full refresh, `--runs` times on a fresh warehouse: each stage of basismonitor.pipeline
+(a) Full refresh, `--runs` times on a fresh warehouse: each stage of basismonitor.orchestration.pipeline
     (ingest -> dbt build -> validate -> publish/export -> site) in a fresh Python process, with its wall
     time and the peak resident memory of its process tree (benchmarks/_common.MemorySampler).
     `--stages` picks a subset (in that order, on the same warehouse). Also kept: seconds per dbt
@@ -64,7 +64,7 @@ stage, warehouse, inbox, exports, docs, edition, full_refresh, changed_only = sy
 warehouse, edition = Path(warehouse), int(edition)
 def progress(line):
     print(f"@{time.perf_counter() - start:.3f} {line}", flush=True)
-from basismonitor import pipeline
+from basismonitor.orchestration import pipeline
 out = {}
 if stage == "ingest":
     results = pipeline.ingest(warehouse, Path(inbox), progress=progress)

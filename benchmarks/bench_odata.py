@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import load, machine  # noqa: E402
 
-from basismonitor.publish import MARTS_YAML, SORT_KEYS, _move_into_place, _point_latest  # noqa: E402
+from basismonitor.publish.exports import MARTS_YAML, SORT_KEYS, _move_into_place, _point_latest  # noqa: E402
 from basismonitor.serve.loadtest import run_load  # noqa: E402
 
 INDICATORS, PERIODS = 100, (2021, 2022, 2023, 2024)
@@ -88,7 +88,7 @@ def synthetic(name: str, dtype: str, n: str) -> str:
 
 def build_edition(exports: Path, edition: int, rows: int, staging: bool = False) -> Path:
     """exports/<edition>/basismonitor_<edition>.duckdb with `rows` synthetic fact rows; with
-    staging, written to a hidden staging folder and moved into place as publish.py does."""
+    staging, written to a hidden staging folder and moved into place as publish/exports.py does."""
     areas = max(1, rows // (INDICATORS * len(PERIODS)))
     columns = contract()
     folder = exports / (f".staging-{edition}-bench" if staging else str(edition))
@@ -121,7 +121,7 @@ def build_edition(exports: Path, edition: int, rows: int, staging: bool = False)
 
 
 def copy_edition(exports: Path, source: int, edition: int) -> None:
-    """Publish `edition` as a copy of `source`'s file, the way publish.py puts an edition in
+    """Publish `edition` as a copy of `source`'s file, the way publish/exports.py puts an edition in
     place: written (and fsynced) into a hidden staging folder, swapped in with one rename, then
     `latest` moved. (Copying, not regenerating, keeps the run short; the server's side of a
     publish is the same: a new file of the same size appears in one rename.)"""

@@ -21,7 +21,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import load, machine, timed  # noqa: E402
 
-from basismonitor import publish  # noqa: E402
+from basismonitor.publish import exports as publish  # noqa: E402
 
 TABLE = "marts.fct_indicator_value"
 

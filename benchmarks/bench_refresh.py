@@ -5,7 +5,7 @@
 
 For each run, on a fresh warehouse and export folder (same generated inbox):
 - direct: ingest -> build -> validate -> publish called in one fresh Python process
-  (basismonitor.pipeline, as `basismonitor refresh` calls them: the gate's report is published
+  (basismonitor.orchestration.pipeline, as `basismonitor refresh` calls them: the gate's report is published
   with the edition), wall time per stage and of the whole process (start-up and imports are
   `rest`), as the Airflow run pays for its own process;
 - airflow: the same refresh as `airflow dags test basismonitor_refresh` in a subprocess with an
@@ -14,7 +14,7 @@ For each run, on a fresh warehouse and export folder (same generated inbox):
   task start/end lines of the dags-test log: ingest (all discover/load tasks), dbt build (the
   Cosmos producer), dbt node tasks (the Cosmos consumers), validate, publish, and the rest
   (airflow start-up, DAG parsing, the scheduling loop between tasks).
-The dbt manifest the DAG renders from (basismonitor.airflow_dbt.ensure_manifest) is made before
+The dbt manifest the DAG renders from (basismonitor.orchestration.airflow_dbt.ensure_manifest) is made before
 the first run: it is made once per change of the dbt project, not per refresh.
 Prints medians, all runs, the ratio airflow / direct (issue 7 target: <= 1.5x), dbt's share (issue
 5 target: the demo's dbt build <= 60 s) and validation's share (issue 6 target: <= 15%).
@@ -38,8 +38,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import machine, peak_rss_mib  # noqa: E402
 
-from basismonitor.airflow_support import local_airflow_env  # noqa: E402
 from basismonitor.demo import DemoScale, generate  # noqa: E402
+from basismonitor.orchestration.airflow_support import local_airflow_env  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 EDITION = 2024
@@ -53,7 +53,7 @@ AIRFLOW_STAGES = ("ingest", "dbt build", "dbt node tasks", "validate", "publish"
 DIRECT = """
 import json, sys, time
 from pathlib import Path
-from basismonitor import pipeline
+from basismonitor.orchestration import pipeline
 inbox, work, edition = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 warehouse, exports = work / "direct.duckdb", work / "exports-direct"
 quiet = lambda _: None
@@ -156,7 +156,7 @@ def main(argv=None) -> int:
         inbox = root / "inbox"
         generate(inbox, scale=scale)
         if not args.no_airflow:
-            from basismonitor.airflow_dbt import ensure_manifest
+            from basismonitor.orchestration.airflow_dbt import ensure_manifest
 
             ensure_manifest()
         print(f"machine: {machine()}; scale {args.scale}; {args.runs} runs; "

@@ -32,8 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import load, machine  # noqa: E402
 
-from basismonitor import pipeline  # noqa: E402
 from basismonitor.demo import DemoScale, generate  # noqa: E402
+from basismonitor.orchestration import pipeline  # noqa: E402
 
 EDITION = 2024
 

@@ -59,7 +59,7 @@ def quiet(_: str) -> None:
 def gx_import_seconds() -> float:
     """Importing Great Expectations in a fresh interpreter (part of a cold gate); the first
     import also warms the bytecode cache for dbt and GX."""
-    warm = "import dbt.cli.main, great_expectations, basismonitor.validation"
+    warm = "import dbt.cli.main, great_expectations, basismonitor.quality.validation"
     subprocess.run([sys.executable, "-c", warm], capture_output=True, check=True)
     code = "import time; t = time.perf_counter(); import great_expectations; " \
            "print(time.perf_counter() - t)"
@@ -68,8 +68,8 @@ def gx_import_seconds() -> float:
 
 
 def run_refresh(workdir: Path, inbox: Path | None) -> tuple[dict[str, float], Path]:
-    from basismonitor import pipeline
     from basismonitor.demo import generate
+    from basismonitor.orchestration import pipeline
 
     if inbox is None:
         inbox = workdir / "inbox"
@@ -98,7 +98,7 @@ def run_refresh(workdir: Path, inbox: Path | None) -> tuple[dict[str, float], Pa
 
 
 def time_gate(warehouse: Path, docs: Path, *, threads: int | None = None, label: str) -> float:
-    from basismonitor.validation import validate_warehouse
+    from basismonitor.quality.validation import validate_warehouse
 
     started = time.perf_counter()
     result = validate_warehouse(warehouse, EDITION, docs_root=docs, progress=quiet,

@@ -7,7 +7,7 @@
     python benchmarks/profile_dbt.py WAREHOUSE --no-seed --threads 1 \
         --select +mart_compass_status +mart_compass_development --exclude path:models/intermediate/survey
 
-Runs dbt as the pipeline does (basismonitor.dbt.run_dbt, in this process) on a warehouse after
+Runs dbt as the pipeline does (basismonitor.transform.dbt.run_dbt, in this process) on a warehouse after
 `basismonitor ingest` and prints each model's execution_time from dbt's run results, slowest
 first. Two dbt threads run models side by side, so the per-model times overlap and add up to more
 than the wall time.
@@ -36,7 +36,7 @@ def main(argv=None) -> int:
     parser.add_argument("--json", type=Path, help="write the timings here")
     args = parser.parse_args(argv)
 
-    from basismonitor.dbt import run_dbt
+    from basismonitor.transform.dbt import run_dbt
 
     print(f"machine: {machine()}; {load()}", flush=True)
     if not args.no_seed:

@@ -1,7 +1,7 @@
 """The biannual refresh: ingest -> transform (dbt) -> validate (Great Expectations) -> publish
 -> site.
 
-Thin wiring only: the DAG is built by basismonitor.airflow_dags, and the work lives in the
+Thin wiring only: the DAG is built by basismonitor.orchestration.airflow_dags, and the work lives in the
 basismonitor package, tested on its own. Nothing heavy runs at import time.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from airflow.timetables.events import EventsTimetable
 
-from basismonitor.airflow_dags import build_refresh_dag
-from basismonitor.airflow_support import refresh_dates, source_names
+from basismonitor.orchestration.airflow_dags import build_refresh_dag
+from basismonitor.orchestration.airflow_support import refresh_dates, source_names
 
 DOC = """
 ### Basismonitor refresh

@@ -6,8 +6,8 @@ Thin wiring: the same DAG builder as basismonitor_refresh, over the non-survey s
 
 from __future__ import annotations
 
-from basismonitor.airflow_dags import build_refresh_dag
-from basismonitor.airflow_support import source_names
+from basismonitor.orchestration.airflow_dags import build_refresh_dag
+from basismonitor.orchestration.airflow_support import source_names
 
 DOC = """
 ### Basismonitor yearly registry refresh

@@ -269,7 +269,7 @@ def _delete_load(con: duckdb.DuckDBPyConnection, load_id: str) -> None:
 def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
     """Open the warehouse for writing; while another process holds DuckDB's lock on it (a BI tool
     that opened the warehouse), retry for at most BASISMONITOR_LOCK_WAIT seconds, reporting it."""
-    from basismonitor.locks import WarehouseBusy, connect_waiting
+    from basismonitor.orchestration.locks import WarehouseBusy, connect_waiting
 
     warehouse = Path(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -290,8 +290,8 @@ def _report(message: str) -> None:
 
 @contextlib.contextmanager
 def _writer(warehouse: Path, what: str):
-    """The warehouse lock (basismonitor.locks) for a write; IngestionError when it stays busy."""
-    from basismonitor.locks import WarehouseBusy, warehouse_lock
+    """The warehouse lock (basismonitor.orchestration.locks) for a write; IngestionError when it stays busy."""
+    from basismonitor.orchestration.locks import WarehouseBusy, warehouse_lock
 
     try:
         with warehouse_lock(warehouse, what, progress=_report):
@@ -487,7 +487,7 @@ def ingest_inbox(warehouse: Path, inbox: Path, *, sources: Sequence[str] | None 
     OData sources whose URL variable is set are fetched first (periods not yet in the inbox, or
     all with refetch=True). Stops at the first failed file: its failure is recorded in raw.loads
     and IngestionError raised (with .results holding every result so far); loads before it stay.
-    The warehouse lock (basismonitor.locks) is held throughout.
+    The warehouse lock (basismonitor.orchestration.locks) is held throughout.
     """
     with _writer(warehouse, "ingest"):
         return _ingest_inbox(warehouse, inbox, sources=sources, config=config, progress=progress,

@@ -21,7 +21,7 @@ airflow db migrate > "$AIRFLOW_HOME/db-migrate.log" 2>&1 || { cat "$AIRFLOW_HOME
 airflow pools set warehouse_writer 1 "one DuckDB writer at a time" > /dev/null
 # the dbt graph the DAG renders from (Cosmos, LoadMode.DBT_MANIFEST): `dbt parse` once per change of
 # dbt_project/, here rather than inside the DAG parse (which has a time limit)
-python -c "from basismonitor.airflow_dbt import ensure_manifest; print('== dbt manifest', ensure_manifest())"
+python -c "from basismonitor.orchestration.airflow_dbt import ensure_manifest; print('== dbt manifest', ensure_manifest())"
 
 echo "== airflow dags test basismonitor_refresh (edition $edition)"
 start=$(date +%s)

@@ -13,7 +13,7 @@ basismonitor demo --inbox "$BASISMONITOR_INBOX"
 airflow db migrate > "$AIRFLOW_HOME/db-migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/db-migrate.log"; exit 1; }
 airflow pools set warehouse_writer 1 "one DuckDB writer at a time" > /dev/null
 # the dbt graph the DAGs render from: `dbt parse` once per change of dbt_project/ (docs/AIRFLOW.md)
-python -c "from basismonitor.airflow_dbt import ensure_manifest; print('dbt manifest', ensure_manifest())"
+python -c "from basismonitor.orchestration.airflow_dbt import ensure_manifest; print('dbt manifest', ensure_manifest())"
 echo "Airflow UI: http://localhost:$AIRFLOW__API__PORT  (user admin; the password is printed below"
 echo "and kept in $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated). Ctrl-C stops it."
 exec airflow standalone

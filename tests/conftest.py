@@ -44,7 +44,7 @@ def small_inbox(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def refreshed(small_inbox: Path, tmp_path_factory) -> Refreshed:
     """ingest -> dbt build -> gate -> publish -> site on the small municipality, in this process."""
-    from basismonitor import pipeline
+    from basismonitor.orchestration import pipeline
 
     root = tmp_path_factory.mktemp("refresh")
     warehouse = root / "warehouse" / "basismonitor.duckdb"

@@ -1,4 +1,4 @@
-"""The Cosmos internals basismonitor.airflow_dbt relies on (issue 22.6), pinned.
+"""The Cosmos internals basismonitor.orchestration.airflow_dbt relies on (issue 22.6), pinned.
 
 `_push_only_the_events_node_tasks_read` wraps a private Cosmos function: Cosmos has no public
 setting for which dbt events the watcher producer pushes to XCom. These tests fail, loudly, on a
@@ -44,7 +44,7 @@ def _event(name: str, unique_id: str, resource_type: str, status: str) -> str:
 
 @pytest.fixture(scope="module")
 def trimmed():
-    from basismonitor.airflow_dbt import _cosmos_defaults
+    from basismonitor.orchestration.airflow_dbt import _cosmos_defaults
 
     _cosmos_defaults()
 
@@ -52,11 +52,11 @@ def trimmed():
 def test_cosmos_is_the_version_the_wrapper_was_written_for():
     import cosmos
 
-    from basismonitor.airflow_dbt import COSMOS_TESTED
+    from basismonitor.orchestration.airflow_dbt import COSMOS_TESTED
 
     assert cosmos.__version__ == COSMOS_TESTED, (
         f"astronomer-cosmos {cosmos.__version__} is installed; "
-        f"basismonitor.airflow_dbt._push_only_the_events_node_tasks_read was written for "
+        f"basismonitor.orchestration.airflow_dbt._push_only_the_events_node_tasks_read was written for "
         f"{COSMOS_TESTED}: check it against the new version (module docstring)")
 
 

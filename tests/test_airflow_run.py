@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from basismonitor.airflow_support import local_airflow_env
+from basismonitor.orchestration.airflow_support import local_airflow_env
 
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = str(Path(sys.executable).parent / "airflow")

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from basismonitor.preflight import PreflightError, check_seeds, seed_problems
+from basismonitor.transform.preflight import PreflightError, check_seeds, seed_problems
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "dbt_project" / "seeds"

@@ -26,7 +26,7 @@ def dagbag(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def manifest_nodes(dagbag) -> dict:
-    from basismonitor.airflow_dbt import ensure_manifest
+    from basismonitor.orchestration.airflow_dbt import ensure_manifest
 
     return json.loads(ensure_manifest().read_text(encoding="utf-8"))["nodes"]
 
@@ -45,7 +45,7 @@ def test_refresh_dag_has_its_stages_in_order(dagbag):
     dag = dagbag.dags["basismonitor_refresh"]
     ids = set(dag.task_dict)
     assert {PRODUCER, "validate", "publish", "site"} <= ids
-    from basismonitor.airflow_support import source_names
+    from basismonitor.orchestration.airflow_support import source_names
 
     sources = source_names()
     assert sources[0] == "areas"  # areas land before everything that checks area codes
@@ -145,8 +145,8 @@ def test_one_writer_at_a_time(dagbag):
 def test_a_node_task_that_runs_dbt_itself_holds_the_warehouse_lock(tmp_path, monkeypatch):
     """Cosmos's fallback (a node task cleared by hand runs its model): outside the pool, the
     interceptor takes the warehouse lock for the command and the callback after it releases it."""
-    from basismonitor.airflow_dbt import dbt_run_settings, release_warehouse
-    from basismonitor.locks import is_held
+    from basismonitor.orchestration.airflow_dbt import dbt_run_settings, release_warehouse
+    from basismonitor.orchestration.locks import is_held
 
     warehouse = tmp_path / "wh.duckdb"
     monkeypatch.setenv("BASISMONITOR_WAREHOUSE", str(warehouse))
@@ -174,7 +174,7 @@ def test_refresh_dag_schedule_and_params(dagbag):
 def test_dbt_gets_the_runs_edition_base_period_warehouse_and_full_rebuild(dagbag, tmp_path, monkeypatch):
     from datetime import UTC, datetime
 
-    from basismonitor.airflow_dbt import dbt_run_settings
+    from basismonitor.orchestration.airflow_dbt import dbt_run_settings
 
     dag = dagbag.dags["basismonitor_refresh"]
     producer = dag.task_dict[PRODUCER]
@@ -195,7 +195,7 @@ def test_dbt_gets_the_runs_edition_base_period_warehouse_and_full_rebuild(dagbag
 
 
 def test_a_base_period_not_before_the_edition_stops_before_dbt():
-    from basismonitor.airflow_support import InvalidRunParams, dbt_vars_for
+    from basismonitor.orchestration.airflow_support import InvalidRunParams, dbt_vars_for
 
     with pytest.raises(InvalidRunParams, match="base_period 2016 is not before edition 2016"):
         dbt_vars_for({"edition": 2016})
@@ -212,7 +212,7 @@ def test_every_dag_and_task_group_is_documented(dagbag):
 def test_scheduled_runs_build_the_wave_before_them():
     from datetime import UTC, datetime
 
-    from basismonitor.airflow_support import edition_for
+    from basismonitor.orchestration.airflow_support import edition_for
 
     assert edition_for({}, datetime(2025, 3, 1, tzinfo=UTC)) == 2024
     assert edition_for({"edition": 2016}, datetime(2025, 3, 1, tzinfo=UTC)) == 2016
@@ -234,8 +234,8 @@ def test_the_manifest_follows_the_dbt_project(tmp_path):
     target/ and logs/ do not count."""
     import shutil
 
-    from basismonitor.airflow_dbt import project_fingerprint
     from basismonitor.config import DBT_PROJECT_DIR
+    from basismonitor.orchestration.airflow_dbt import project_fingerprint
 
     project = tmp_path / "dbt_project"
     shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
@@ -254,8 +254,9 @@ def test_one_fingerprint_of_the_dbt_project_for_the_dags_and_the_build(tmp_path)
     Python, and follows a changed seed as the manifest does."""
     import shutil
 
-    from basismonitor import airflow_dbt, build_state
     from basismonitor.config import DBT_PROJECT_DIR
+    from basismonitor.orchestration import airflow_dbt
+    from basismonitor.transform import build_state
 
     project = tmp_path / "dbt_project"
     shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
@@ -268,7 +269,7 @@ def test_one_fingerprint_of_the_dbt_project_for_the_dags_and_the_build(tmp_path)
 
 
 def test_failure_summary_for_a_dbt_failure_says_what_to_do():
-    from basismonitor.airflow_support import failure_summary
+    from basismonitor.orchestration.airflow_support import failure_summary
 
     class TI:
         dag_id, task_id, map_index, run_id = "basismonitor_refresh", PRODUCER, -1, "manual__x"
@@ -288,7 +289,7 @@ def test_failure_summary_for_a_dbt_failure_says_what_to_do():
 def test_one_run_holds_the_warehouse_from_ingest_through_publish(dagbag):
     """Issue 23.6: the two refresh DAGs raced (max_active_runs is per DAG; validate and publish sat
     outside the pool). Every run claims the warehouse lease first and releases it last, also
-    after a failure (basismonitor.locks; tests/test_locks.py proves the lease with processes)."""
+    after a failure (basismonitor.orchestration.locks; tests/test_locks.py proves the lease with processes)."""
     for dag_id in ("basismonitor_refresh", "basismonitor_registry_yearly"):
         dag = dagbag.dags[dag_id]
         claim, release = dag.task_dict["claim"], dag.task_dict["release"]
@@ -313,7 +314,8 @@ def test_parsing_the_dags_runs_no_dbt_and_hashes_no_project(monkeypatch, manifes
     from airflow.dag_processing.dagbag import DagBag
     from dbt.cli.main import dbtRunner
 
-    from basismonitor import airflow_dbt, build_state
+    from basismonitor.orchestration import airflow_dbt
+    from basismonitor.transform import build_state
 
     calls: list[str] = []
 

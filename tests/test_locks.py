@@ -57,7 +57,7 @@ def _refresh_holder(root: Path, seconds: float) -> str:
     """Holds the warehouse lock as a refresh would, until `release` appears (at most seconds)."""
     return (
         "import time, pathlib\n"
-        "from basismonitor.locks import warehouse_lock\n"
+        "from basismonitor.orchestration.locks import warehouse_lock\n"
         f"with warehouse_lock(pathlib.Path({str(root / 'wh.duckdb')!r}), 'refresh'):\n"
         f"    pathlib.Path({str(root / 'ready')!r}).touch()\n"
         f"    end = time.monotonic() + {seconds}\n"
@@ -159,7 +159,7 @@ def test_the_lock_is_released_when_its_holder_is_killed(tmp_path):
 
 @pytest.mark.parametrize("nested", ["build", "publish"])
 def test_the_lock_is_reentrant_within_one_process(tmp_path, nested):
-    from basismonitor.locks import is_held, warehouse_lock
+    from basismonitor.orchestration.locks import is_held, warehouse_lock
 
     warehouse = tmp_path / "wh.duckdb"
     with warehouse_lock(warehouse, "refresh", wait=0):
@@ -171,7 +171,7 @@ def test_the_lock_is_reentrant_within_one_process(tmp_path, nested):
 
 def _lease(root: Path, code: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-c", "import pathlib\nfrom basismonitor import locks\n"
+        [sys.executable, "-c", "import pathlib\nfrom basismonitor.orchestration import locks\n"
          f"w = pathlib.Path({str(root / 'wh.duckdb')!r})\n" + code],
         capture_output=True, text=True, timeout=120, env=_env(0.5), cwd=REPO)
 
@@ -199,7 +199,7 @@ def test_an_airflow_runs_lease_outlives_its_tasks_and_holds_off_other_writers(tm
 
 
 def test_a_stale_lease_is_taken_over_with_a_message(tmp_path, monkeypatch):
-    from basismonitor import locks
+    from basismonitor.orchestration import locks
 
     warehouse = tmp_path / "wh.duckdb"
     monkeypatch.setenv(locks.ENV_OWNER, "")        # claim_lease sets it: undone after the test

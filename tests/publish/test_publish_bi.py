@@ -12,8 +12,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from basismonitor import publish as publisher
-from basismonitor.publish import EXPORTED_TABLES, JOIN_KEYS
+from basismonitor.publish import exports as publisher
+from basismonitor.publish.exports import EXPORTED_TABLES, JOIN_KEYS
 
 
 @pytest.fixture(scope="module")

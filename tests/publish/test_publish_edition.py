@@ -13,9 +13,10 @@ import pandas as pd
 import pytest
 from publish_helpers import data_files, visible
 
-from basismonitor import publish as publisher
-from basismonitor.publish import EXPORTED_TABLES, PrivacyViolation
-from basismonitor.validation import load_suites, read_table, validate_warehouse
+from basismonitor.publish import exports as publisher
+from basismonitor.publish.columns_nl import ESTIMATION_METHOD_NL
+from basismonitor.publish.exports import EXPORTED_TABLES, PrivacyViolation
+from basismonitor.quality.validation import load_suites, read_table, validate_warehouse
 
 
 def test_an_edition_holds_every_format_of_every_mart(refreshed, publish, tmp_path):
@@ -56,7 +57,7 @@ def test_the_dutch_csv_has_semicolons_and_decimal_commas(publish, tmp_path):
         # the Dutch file names the estimation method in words (issue 21), the other keeps codes
         words = dutch.pop("estimation_method")
         codes = plain.pop("estimation_method")
-        assert words.equals(codes.map(publisher.ESTIMATION_METHOD_NL)), name
+        assert words.equals(codes.map(ESTIMATION_METHOD_NL)), name
         assert "directe schatting" in set(words)
         pd.testing.assert_frame_equal(plain, dutch)
         head = (edition / f"{name}.nl.csv").read_bytes()[:3000]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from basismonitor import pipeline
 from basismonitor.cli import main
+from basismonitor.orchestration import pipeline
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,12 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from basismonitor.pipeline import FiguresVanished, check_vanished, publish, vanished_figures
+from basismonitor.orchestration.pipeline import (
+    FiguresVanished,
+    check_vanished,
+    publish,
+    vanished_figures,
+)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""basismonitor.xlsx, the workbook writer of the exports: read back with openpyxl."""
+"""basismonitor.publish.xlsx, the workbook writer of the exports: read back with openpyxl."""
 
 import datetime as dt
 import math
@@ -6,7 +6,7 @@ import math
 import duckdb
 import openpyxl
 
-from basismonitor import xlsx
+from basismonitor.publish import xlsx
 
 CREATED = dt.datetime(2024, 1, 1)
 

@@ -33,8 +33,8 @@ COUNTS = {"inwoners", "huishoudens", "woningen", "oppervlakte", "fietsdiefstal"}
 
 
 def _refresh(root: Path, vars_: dict | None = None):
-    from basismonitor import pipeline
     from basismonitor.config import read_settings_file
+    from basismonitor.orchestration import pipeline
 
     settings = read_settings_file(EXAMPLE / "settings.yml")
     inbox = root / "inbox"

@@ -9,7 +9,7 @@ import duckdb
 import psutil
 from odata_helpers import copy_exports, start_server, stop_server
 
-from basismonitor import pipeline
+from basismonitor.orchestration import pipeline
 from basismonitor.serve.loadtest import run_load
 
 FACT = "fct_indicator_value"

@@ -128,7 +128,7 @@ def test_overlong_url_and_write_methods(served, service):
 
 def test_no_respondent_level_data_is_reachable(served):
     """Only the marts of the published file are served: no raw, staging or respondent table."""
-    from basismonitor.validation import is_personal_column
+    from basismonitor.quality.validation import is_personal_column
 
     names = [e["name"] for e in served.get().json()["value"]]
     assert names and all(not n.startswith(("raw", "stg_", "int_")) for n in names)

@@ -211,7 +211,7 @@ def test_downloads_hold_the_areas_rows_with_suppression(tiny_site):
     book = openpyxl.load_workbook(site / "area" / "WK000101.xlsx", read_only=True)
     assert book.sheetnames == ["toelichting", "status", "ontwikkeling", "cijfers"]
     sheet = list(book["status"].iter_rows(values_only=True))
-    header = sheet[0]  # Dutch heads (basismonitor.columns_nl), ja/nee, Dutch reasons
+    header = sheet[0]  # Dutch heads (basismonitor.publish.columns_nl), ja/nee, Dutch reasons
     row = next(r for r in sheet[1:] if r[header.index("Code")] == "tevreden")
     assert row[header.index("Niet getoond")] == "ja" and row[header.index("Waarde")] is None
     assert row[header.index("Index (stad = 100)")] is None

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 from office import DUTCH_CSV_FILTER, convert, pdf_page_size, pdf_pages
 
-from basismonitor.columns_nl import column_nl
+from basismonitor.publish.columns_nl import column_nl
 
 
 def _area(tiny_built_site):

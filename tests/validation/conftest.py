@@ -11,7 +11,13 @@ import duckdb
 import pandas as pd
 import pytest
 
-from basismonitor.validation import Failure, GateResult, load_suites, read_table, validate_warehouse
+from basismonitor.quality.validation import (
+    Failure,
+    GateResult,
+    load_suites,
+    read_table,
+    validate_warehouse,
+)
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import duckdb
 import numpy as np
 import pytest
 
-from basismonitor.validation import PERSONAL_COLUMN_PATTERN
+from basismonitor.quality.validation import PERSONAL_COLUMN_PATTERN
 
 TABLE = "intermediate.int_survey_small_area_estimates"
 

@@ -9,8 +9,9 @@ import duckdb
 import pytest
 import yaml
 
-from basismonitor import publish, validation
 from basismonitor.config import DBT_PROJECT_DIR
+from basismonitor.publish import exports as publish
+from basismonitor.quality import validation
 
 
 def test_every_suite_names_its_table_and_file(suites):

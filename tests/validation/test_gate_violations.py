@@ -6,8 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from basismonitor import pipeline
-from basismonitor.validation import GateFailed
+from basismonitor.orchestration import pipeline
+from basismonitor.quality.validation import GateFailed
 
 STATUS = "marts.mart_compass_status"
 FACTS = "marts.fct_indicator_value"

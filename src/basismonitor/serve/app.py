@@ -374,7 +374,7 @@ class Service:
 def paging_key(table: Table) -> tuple[str, ...]:
     """The key in the order the table is stored in, where the publisher's grain is a reordering
     of it (key-ordered pages then read neighbouring row groups)."""
-    from basismonitor.publish import SORT_KEYS
+    from basismonitor.publish.exports import SORT_KEYS
 
     grain = SORT_KEYS.get(f"marts.{table.name}", ())
     if set(grain) == set(table.key) and len(grain) == len(table.key):

@@ -2,7 +2,7 @@
 
 One in-memory DuckDB instance (one buffer pool, one memory limit) ATTACHes each edition's
 `basismonitor_<edition>.duckdb` READ_ONLY. A watcher thread looks at exports/ every `poll`
-seconds; when an edition's file is new (another inode: publish.py swaps the whole folder), it
+seconds; when an edition's file is new (another inode: publish/exports.py swaps the whole folder), it
 attaches the new file under a fresh alias, reads its model, and then swaps the reference the
 request handlers use (one assignment under a lock). Requests that started on the old file finish
 on it: the old file stays attached, and open, until its last request is done, then is detached.
@@ -65,7 +65,7 @@ def _identity(path: Path) -> tuple[int, int, int] | None:
 
 
 def _grains() -> dict[str, tuple[str, ...]]:
-    from basismonitor.publish import SORT_KEYS
+    from basismonitor.publish.exports import SORT_KEYS
 
     return {table.split(".")[-1]: keys for table, keys in SORT_KEYS.items()}
 
@@ -82,7 +82,7 @@ class Catalogue:
         self.con = duckdb.connect(":memory:", config=config)
         self.con.execute("set enable_progress_bar = false")
         if marts_yaml is None:
-            from basismonitor.publish import MARTS_YAML
+            from basismonitor.publish.exports import MARTS_YAML
 
             marts_yaml = MARTS_YAML
         self.marts_yaml = marts_yaml

@@ -2,7 +2,7 @@
 
 Nothing here is a hard-coded column list: the entity sets are the tables of the file's `marts`
 schema, the properties its columns (DuckDB types mapped to Edm types), the descriptions its
-COMMENTs (written by basismonitor.publish from the dbt YAML). Keys come from the dbt YAML's
+COMMENTs (written by basismonitor.publish.exports from the dbt YAML). Keys come from the dbt YAML's
 uniqueness tests (unique_combination on the model, `unique` on a column) where the published table
 has those columns, else from the publisher's grain (publish.SORT_KEYS); a key that is not unique
 and non-null in the file is not trusted for paging (see Table.keyset).
@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from basismonitor.validation import is_personal_column
+from basismonitor.quality.validation import is_personal_column
 
 SCHEMA = "marts"
 NAMESPACE = "Basismonitor"

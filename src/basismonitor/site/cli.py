@@ -1,6 +1,6 @@
 """`basismonitor site`: the site stage alone: (re)build the compass pages of a published edition.
 
-The stage itself is basismonitor.pipeline.site (also run by `basismonitor publish` and
+The stage itself is basismonitor.orchestration.pipeline.site (also run by `basismonitor publish` and
 `basismonitor refresh` after publishing, and by the DAGs' `site` task).
 """
 
@@ -49,7 +49,7 @@ def edition_folder(exports: Path, edition: int | None) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from basismonitor.config import Settings
-    from basismonitor.pipeline import SiteFailed, site
+    from basismonitor.orchestration.pipeline import SiteFailed, site
 
     exports = (
         Path(args.exports).expanduser().resolve() if args.exports else Settings.from_env().exports

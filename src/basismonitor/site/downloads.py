@@ -146,7 +146,7 @@ STYLE_BY_NAME = {
 def download_style(column: str, unit: str | None) -> int:
     """The workbook style of a cell of a download: its column's number format, percentages for
     the value columns of a share."""
-    from basismonitor import xlsx
+    from basismonitor.publish import xlsx
 
     if column in UNIT_COLUMNS:
         return xlsx.PERCENT if unit == PERCENT_UNIT else xlsx.DECIMAL
@@ -164,7 +164,7 @@ def nl_text(column: str, value):
     if column == "node_level":
         return LEVEL_NL.get(value, value)
     if column == "estimation_method":  # issue 21: a model figure is a "modelschatting"
-        from basismonitor.publish import ESTIMATION_METHOD_NL
+        from basismonitor.publish.columns_nl import ESTIMATION_METHOD_NL
 
         return ESTIMATION_METHOD_NL.get(value, value)
     return value
@@ -260,7 +260,7 @@ def nl_csv_cell(column: str, value) -> str:
 
 
 def nl_csv_header() -> str:
-    from basismonitor.columns_nl import column_nl
+    from basismonitor.publish.columns_nl import column_nl
 
     return ";".join(column_nl(c) for c in CSV_COLUMNS)
 
@@ -315,7 +315,7 @@ NOTES = (
 
 
 def width(column: str) -> float:
-    from basismonitor.columns_nl import column_nl
+    from basismonitor.publish.columns_nl import column_nl
 
     if column == "label_nl":
         return 34
@@ -332,8 +332,8 @@ def write_area_workbook(
     gemeente_name: str,
 ) -> None:
     """The area's workbook: a 'toelichting' sheet, then per table {name: (columns, rows)} a
-    sheet whose rows are finished SpreadsheetML cells (basismonitor.xlsx)."""
-    from basismonitor import xlsx
+    sheet whose rows are finished SpreadsheetML cells (basismonitor.publish.xlsx)."""
+    from basismonitor.publish import xlsx
 
     lines = [
         ("Wijk", f"{area_name} ({area_code})"),
@@ -341,7 +341,7 @@ def write_area_workbook(
         ("Editie", str(edition)),
         *NOTES,
     ]
-    from basismonitor.columns_nl import column_nl
+    from basismonitor.publish.columns_nl import column_nl
 
     listed = sorted({c for columns, _ in sheets.values() for c in columns}, key=column_nl)
     with xlsx.Workbook(
@@ -379,7 +379,7 @@ def area_xlsx(
 ) -> None:
     """The area's workbook from its tables (area_tables), cell by cell in Python: the reference
     that AreaDownloads' workbooks are tested against. `units`: indicator code -> unit."""
-    from basismonitor import xlsx
+    from basismonitor.publish import xlsx
 
     sheets = {}
     for name, df in tables.items():
@@ -487,7 +487,7 @@ class AreaDownloads:
         return self._con[1]
 
     def _build_queries(self, con) -> dict[str, tuple[str, list[str]]]:
-        from basismonitor import xlsx
+        from basismonitor.publish import xlsx
 
         queries = {}
         for name in self.TABLES:
@@ -517,13 +517,11 @@ class AreaDownloads:
             types["_reason_nl"] = types["_level_nl"] = "VARCHAR"
             method_nl = ""
             if "estimation_method" in types:  # issue 21 (older editions lack the column)
-                from basismonitor.publish import ESTIMATION_METHOD_NL
+                from basismonitor.publish.columns_nl import estimation_method_nl_sql
 
                 dutch["estimation_method"] = "_method_nl"
                 types["_method_nl"] = "VARCHAR"
-                cases = " ".join(f"when '{k}' then '{v}'" for k, v in ESTIMATION_METHOD_NL.items())
-                method_nl = (f", case t.estimation_method {cases} else t.estimation_method end "
-                             "as _method_nl")
+                method_nl = f", {estimation_method_nl_sql('t.estimation_method')} as _method_nl"
             nl_fields = []
             for c in CSV_COLUMNS:
                 if c == "tabel":

@@ -18,8 +18,8 @@ import pandas as pd
 def model(dbt, session):
     dbt.config(materialized="table")
     dbt.ref("int_survey_wave_inputs")  # read by waves_to_build: declared here for dbt's graph
-    from basismonitor.dbt_models import typed, waves_to_build
     from basismonitor.stats.small_area import OUTPUT_COLUMNS, small_area_table
+    from basismonitor.transform.dbt_models import typed, waves_to_build
 
     columns = {**OUTPUT_COLUMNS, "input_fingerprint": "varchar", "built_at": "timestamp"}
     todo = waves_to_build(dbt, session)

@@ -65,8 +65,8 @@ COLUMNS = {
 
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append")
-    from basismonitor.dbt_models import typed, waves_to_build
     from basismonitor.stats import rake
+    from basismonitor.transform.dbt_models import typed, waves_to_build
 
     todo = waves_to_build(dbt, session)
     if todo.empty:

@@ -54,7 +54,7 @@ import duckdb
 import pandas as pd
 
 from basismonitor.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, duckdb_config
-from basismonitor.data_docs_offline import make_offline
+from basismonitor.quality.data_docs_offline import make_offline
 
 log = logging.getLogger(__name__)
 

@@ -32,7 +32,7 @@ and Tableau cannot read a nested list. The warehouse keeps the list.
   publication.json     when it was published and the checksum of the DuckDB file
   validation/          the gate's Data Docs
   site/                the compass pages: not written here. The site is a stage of its own
-                       (basismonitor.pipeline.site, after publish), built from the published
+                       (basismonitor.orchestration.pipeline.site, after publish), built from the published
                        files; a new publication of an edition keeps the previous site in the
                        new folder (moved over in the swap) until that stage rebuilds it, so a
                        failed site build leaves the data published and the last site in place.
@@ -67,7 +67,8 @@ from pathlib import Path
 import duckdb
 
 from basismonitor.config import DBT_PROJECT_DIR, duckdb_config
-from basismonitor.validation import PERSONAL_COLUMNS, is_personal_column
+from basismonitor.publish.columns_nl import estimation_method_nl_sql
+from basismonitor.quality.validation import PERSONAL_COLUMNS, is_personal_column
 
 __all__ = ["EXPORTED_TABLES", "PERSONAL_COLUMNS", "PrivacyViolation", "Published",
            "check_privacy", "publish_edition"]
@@ -108,7 +109,7 @@ SORT_KEYS = {
 ROW_GROUP_SIZE = 500_000  # rows per Parquet row group (DuckDB rounds up to whole vectors)
 EXCEL_SHEET_ROWS = 1_048_575  # Excel's 1,048,576 rows minus the header
 # Tables with more rows are left out of the workbook (with a note) unless the caller raises this:
-# then they are split over sheets (basismonitor.xlsx: DuckDB writes the rows' XML; a national
+# then they are split over sheets (basismonitor.publish.xlsx: DuckDB writes the rows' XML; a national
 # compass mart of 303,223 rows x 25 columns takes seconds, the 5.1 M-row fact table would not fit).
 EXCEL_MAX_ROWS = EXCEL_SHEET_ROWS
 MARTS_YAML = DBT_PROJECT_DIR / "models" / "marts" / "_marts__models.yml"
@@ -128,7 +129,7 @@ class Published:
 
 
 def check_privacy(con: duckdb.DuckDBPyConnection, tables=EXPORTED_TABLES) -> None:
-    """Refuse a mart with a respondent-level column (the gate's denylist, validation.py)."""
+    """Refuse a mart with a respondent-level column (the gate's denylist, quality/validation.py)."""
     for table in tables:
         columns = [row[0] for row in con.sql(f"describe {table}").fetchall()]
         personal = sorted(c for c in columns if is_personal_column(c))
@@ -306,18 +307,11 @@ def _write_csv(con, relation: str, path: Path) -> None:
                 "(format csv, header true, delimiter ',')")
 
 
-# The Dutch files (.nl.csv, workbook) name how a survey figure was estimated in words (issue 21):
-# a Fay-Herriot figure is a "modelschatting", shown with its interval (ci_low, ci_high: the
-# estimate +- 1.96 sqrt(mse), a share's clipped to [0, 1]); the other files keep the codes.
-ESTIMATION_METHOD_NL = {"direct": "directe schatting", "fay_herriot": "modelschatting"}
-
-
 def _dutch_values(relation: str, columns: list[tuple[str, str]]) -> str:
-    """The relation with coded values in Dutch words (ESTIMATION_METHOD_NL)."""
+    """The relation with coded values in Dutch words (columns_nl.ESTIMATION_METHOD_NL)."""
     if "estimation_method" not in {c for c, _ in columns}:
         return relation
-    cases = " ".join(f"when '{k}' then '{v}'" for k, v in ESTIMATION_METHOD_NL.items())
-    return (f"(select * replace (case estimation_method {cases} else estimation_method end "
+    return (f"(select * replace ({estimation_method_nl_sql('estimation_method')} "
             f"as estimation_method) from {relation})")
 
 
@@ -374,9 +368,9 @@ def _write_workbook(con, path: Path, edition: int, tables: dict[str, list[tuple[
     """A Dutch `toelichting` sheet first, then one sheet per mart (split over sheets past Excel's
     row limit, left out above max_rows or in WORKBOOK_LEFT_OUT): Dutch column headers, number
     formats, printed landscape one page wide. Fixed document properties keep the file
-    byte-identical. The rows' SpreadsheetML is written by DuckDB (basismonitor.xlsx.sql_cells)."""
-    from basismonitor import xlsx
-    from basismonitor.columns_nl import column_nl, style_of
+    byte-identical. The rows' SpreadsheetML is written by DuckDB (basismonitor.publish.xlsx.sql_cells)."""
+    from basismonitor.publish import xlsx
+    from basismonitor.publish.columns_nl import column_nl, style_of
 
     sheets: dict[str, list[str]] = {}
     omitted: dict[str, int] = {}

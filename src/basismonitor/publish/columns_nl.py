@@ -102,7 +102,7 @@ COLUMN_NL = {
     "cv": "Variatiecoëfficiënt",
 }
 
-# Excel number formats (basismonitor.xlsx styles) by column: years plain, counts with a thousands
+# Excel number formats (basismonitor.publish.xlsx styles) by column: years plain, counts with a thousands
 # separator, indices with one decimal; other decimals with up to four (no float noise on show:
 # the cell keeps the exact value)
 YEAR_COLUMNS = {
@@ -114,6 +114,18 @@ INDEX_COLUMNS = {"index_value", "city_index"} | {
 }
 VALUE_COLUMNS = {"value", "city_value", "base_value", "current_value", "ci_low", "ci_high"}
 CHANGE_COLUMNS = {"change", "city_change", "contrast_with_city"}
+
+
+# The Dutch files (.nl.csv, workbooks) name how a survey figure was estimated in words (issue 21):
+# a Fay-Herriot figure is a "modelschatting", shown with its interval (ci_low, ci_high: the
+# estimate +- 1.96 sqrt(mse), a share's clipped to [0, 1]); the other files keep the codes.
+ESTIMATION_METHOD_NL = {"direct": "directe schatting", "fay_herriot": "modelschatting"}
+
+
+def estimation_method_nl_sql(column: str) -> str:
+    """SQL giving `column` (an estimation_method code) in Dutch words (ESTIMATION_METHOD_NL)."""
+    cases = " ".join(f"when '{k}' then '{v}'" for k, v in ESTIMATION_METHOD_NL.items())
+    return f"case {column} {cases} else {column} end"
 
 
 def column_nl(name: str) -> str:

@@ -61,7 +61,7 @@ def build(warehouse: Path, edition: int, *, base_period: int | None = None, prog
 
     changed_only builds only the sources whose loads changed since the last successful build and
     what depends on them, or everything when the project or the vars changed (see
-    basismonitor.build_state); an explicit select or full_refresh overrides it. A narrowed build
+    basismonitor.transform.build_state); an explicit select or full_refresh overrides it. A narrowed build
     leaves out dbt's unit tests: they test the code on fixtures, and the code is that of the
     recorded build before it, which ran them. Every successful
     build without an explicit select records what it saw, for the next changed_only build."""
@@ -77,7 +77,7 @@ def writing(warehouse: Path, what: str, progress: Progress = print, *, writes: b
     file open). Both waits are bounded (BASISMONITOR_LOCK_WAIT) and report the holder."""
     import contextlib
 
-    from basismonitor.locks import is_held, wait_for_duckdb, warehouse_lock
+    from basismonitor.orchestration.locks import is_held, wait_for_duckdb, warehouse_lock
 
     @contextlib.contextmanager
     def held():
@@ -93,9 +93,9 @@ def writing(warehouse: Path, what: str, progress: Progress = print, *, writes: b
 def _build(warehouse: Path, edition: int, *, base_period: int | None, progress: Progress,
            select: str | None, full_refresh: bool, changed_only: bool,
            dbt_vars: dict | None = None) -> list[dict]:
-    from basismonitor.build_state import plan_build, record_build
-    from basismonitor.dbt import run_dbt
-    from basismonitor.preflight import check_edition_has_figures, check_inputs
+    from basismonitor.transform.build_state import plan_build, record_build
+    from basismonitor.transform.dbt import run_dbt
+    from basismonitor.transform.preflight import check_edition_has_figures, check_inputs
 
     vars_ = {**(dbt_vars or {}), "current_period": edition}
     if base_period is not None:
@@ -129,8 +129,8 @@ def _build(warehouse: Path, edition: int, *, base_period: int | None, progress: 
 
 
 def validate(warehouse: Path, edition: int, *, docs_root: Path | None = None, progress: Progress = print):
-    from basismonitor.preflight import check_edition_has_figures
-    from basismonitor.validation import GateFailed, validate_warehouse
+    from basismonitor.quality.validation import GateFailed, validate_warehouse
+    from basismonitor.transform.preflight import check_edition_has_figures
 
     check_edition_has_figures(warehouse, edition)
     docs_root = docs_root or PROJECT_ROOT / "var" / "validation"
@@ -193,7 +193,7 @@ def check_vanished(warehouse: Path, exports: Path, edition: int, *, allow: bool 
 
 def publish(warehouse: Path, exports: Path, edition: int, *, docs_dir: Path | None = None,
             progress: Progress = print, allow_vanished: bool = False):
-    from basismonitor.publish import publish_edition
+    from basismonitor.publish.exports import publish_edition
 
     check_vanished(warehouse, exports, edition, allow=allow_vanished, progress=progress)
     with writing(warehouse, "publish", progress, writes=False):
@@ -217,7 +217,7 @@ def site(exports: Path, edition: int, *, progress: Progress = print, workers: in
     Publishers wait while it runs (the exports lock). Any failure raises SiteFailed saying that
     the published data is intact and whether a previous site stays in place (the site is
     written aside and renamed into place only when complete)."""
-    from basismonitor.publish import exports_lock
+    from basismonitor.publish.exports import exports_lock
     from basismonitor.site.build import build_site
 
     folder = Path(exports) / str(edition)

@@ -2,7 +2,7 @@
 
 ingest (one discover + one mapped load task per source, in dependency order) -> transform (dbt
 through astronomer-cosmos: one `dbt build` as the only writer, one task per model and its tests;
-see basismonitor.airflow_dbt) -> validate (Great Expectations) -> publish -> site (the compass
+see basismonitor.orchestration.airflow_dbt) -> validate (Great Expectations) -> publish -> site (the compass
 pages, from the published files). Imported by the DAG processor: nothing heavy at import time;
 every task imports what it needs when it runs.
 """
@@ -14,8 +14,13 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, Param, dag, task, task_group
 
-from basismonitor.airflow_dbt import transform_group
-from basismonitor.airflow_support import WAREHOUSE_POOL, dbt_vars_for, on_failure, settings_for
+from basismonitor.orchestration.airflow_dbt import transform_group
+from basismonitor.orchestration.airflow_support import (
+    WAREHOUSE_POOL,
+    dbt_vars_for,
+    on_failure,
+    settings_for,
+)
 
 TRANSFORM_DOC = """
 **transform**: the dbt project through astronomer-cosmos (`ExecutionMode.WATCHER`).
@@ -40,11 +45,11 @@ SITE = Asset(name="basismonitor_site", uri="file:///basismonitor/exports/latest/
 
 
 def _owner(dag_run) -> str:
-    """This run as the owner of the warehouse lease (basismonitor.locks), also set in the task's
+    """This run as the owner of the warehouse lease (basismonitor.orchestration.locks), also set in the task's
     environment so the warehouse lock lets this run's own writes through."""
     import os
 
-    from basismonitor.locks import ENV_OWNER
+    from basismonitor.orchestration.locks import ENV_OWNER
 
     owner = f"{dag_run.dag_id}/{dag_run.run_id}" if dag_run is not None else "airflow"
     os.environ[ENV_OWNER] = owner
@@ -82,11 +87,11 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
     def refresh():
         @task(retries=3, retry_delay=timedelta(minutes=1))
         def claim(params=None, logical_date=None, dag_run=None) -> str:
-            """Claim the warehouse for this run until `release` (basismonitor.locks): the other
+            """Claim the warehouse for this run until `release` (basismonitor.orchestration.locks): the other
             refresh DAG, a second run and command-line writers wait for it, so no run validates
             or publishes marts another run's build has just rebuilt. Waits at most
             BASISMONITOR_LOCK_WAIT seconds, then fails (and retries) naming the holder."""
-            from basismonitor.locks import claim_lease
+            from basismonitor.orchestration.locks import claim_lease
 
             owner = _owner(dag_run)
             claim_lease(settings_for(params, logical_date).warehouse, owner, progress=print)
@@ -96,7 +101,7 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
         def release(params=None, logical_date=None, dag_run=None) -> None:
             """Release this run's claim on the warehouse, after publish or after a failure (a
             teardown task: it runs whatever happened, and does not decide the run's state)."""
-            from basismonitor.locks import release_lease
+            from basismonitor.orchestration.locks import release_lease
 
             if not release_lease(settings_for(params, logical_date).warehouse, _owner(dag_run)):
                 print("the lease was not this run's (already released or taken over)")
@@ -166,7 +171,7 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
             """Refuse inputs that cannot make the edition, with the reason (no division landed for
             the compass's area_source, one division delivered by two sources): before dbt, whose
             tests would only say that a uniqueness or relationship test failed."""
-            from basismonitor.preflight import check_inputs
+            from basismonitor.transform.preflight import check_inputs
 
             settings = settings_for(params, logical_date)
             notes = check_inputs(settings.warehouse, dbt_vars_for(params, logical_date))
@@ -177,8 +182,8 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
         @task
         def validate(params=None, logical_date=None, dag_run=None) -> str | None:
             """Great Expectations gate on every mart: a failing critical expectation stops publication."""
-            from basismonitor.airflow_dbt import release_warehouse
-            from basismonitor.pipeline import validate as gate
+            from basismonitor.orchestration.airflow_dbt import release_warehouse
+            from basismonitor.orchestration.pipeline import validate as gate
 
             _owner(dag_run)
 
@@ -192,7 +197,7 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
             """Write the edition's exports aside and move them into place atomically."""
             from pathlib import Path
 
-            from basismonitor.pipeline import publish as export
+            from basismonitor.orchestration.pipeline import publish as export
 
             _owner(dag_run)
 
@@ -207,7 +212,7 @@ def build_refresh_dag(dag_id: str, *, schedule, doc: str, sources: Sequence[str]
             (not the warehouse: no pool, no lease): only the areas whose figures changed since
             the edition's last site build. A failure leaves the published data as it is and
             the previous site in place; clear this task alone to retry."""
-            from basismonitor.pipeline import site as build_site
+            from basismonitor.orchestration.pipeline import site as build_site
 
             settings = settings_for(params, logical_date)
             return str(build_site(settings.exports, settings.edition))

@@ -1,5 +1,5 @@
 """The stages' sub-commands (`basismonitor build | validate | publish | refresh`): argument
-parsing and exit statuses over the plain stage functions of basismonitor.pipeline."""
+parsing and exit statuses over the plain stage functions of basismonitor.orchestration.pipeline."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 from basismonitor.config import Settings
-from basismonitor.pipeline import (
+from basismonitor.orchestration.pipeline import (
     FiguresVanished,
     RefreshStopped,
     SiteFailed,
@@ -75,10 +75,10 @@ def _clean_errors(run):
 
     @functools.wraps(run)
     def wrapper(args) -> int:
-        from basismonitor.dbt import DbtFailed
         from basismonitor.ingestion import IngestionError
-        from basismonitor.locks import WarehouseBusy
-        from basismonitor.validation import GateFailed
+        from basismonitor.orchestration.locks import WarehouseBusy
+        from basismonitor.quality.validation import GateFailed
+        from basismonitor.transform.dbt import DbtFailed
 
         try:
             return run(args)

@@ -6,7 +6,7 @@ inputs are the same as at the last build. `plan_build` compares
 - the loads in each dbt source's raw tables (a fingerprint of their distinct `_load_id`s; a
   superseded or deleted load changes it as a new one does), and
 - the project: every file dbt reads (models, macros, seeds, tests, dbt_project.yml), the Python
-  code the dbt Python models import (basismonitor.stats, basismonitor.dbt_models), dbt's version
+  code the dbt Python models import (basismonitor.stats, basismonitor.transform.dbt_models), dbt's version
   and the build's vars (edition, base period)
 
 with what the last successful build stored in `ops.dbt_build_state`. When the project or vars
@@ -31,7 +31,7 @@ STATE_TABLE = "ops.dbt_build_state"
 # Files of the dbt project that are not part of its definition (outputs, caches, local state).
 _NOT_PROJECT = {"target", "logs", "dbt_packages"}
 _PYTHON_PARTS = (PROJECT_ROOT / "src" / "basismonitor" / "stats",
-                 PROJECT_ROOT / "src" / "basismonitor" / "dbt_models.py")
+                 PROJECT_ROOT / "src" / "basismonitor" / "transform" / "dbt_models.py")
 
 
 @dataclass

@@ -46,8 +46,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from basismonitor.build_state import dbt_project_digest
 from basismonitor.config import DBT_PROJECT_DIR
+from basismonitor.transform.build_state import dbt_project_digest
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def dbt_run_settings(context: Any, operator: Any) -> None:
     way the rest of the pipeline resolves it (dbt runs in a copy of the project in a temporary
     folder, so a relative path would point elsewhere).
     """
-    from basismonitor.airflow_support import dbt_vars_for, settings_for
+    from basismonitor.orchestration.airflow_support import dbt_vars_for, settings_for
 
     params = context.get("params") or {}
     settings = settings_for(params, context.get("logical_date"))
@@ -162,8 +162,8 @@ def dbt_run_settings(context: Any, operator: Any) -> None:
         # a node task running its model itself (Cosmos's fallback): it is not in the
         # warehouse_writer pool, so it takes the warehouse lock for the command
         # (released by release_warehouse, the callback after it, or when the task's process ends);
-        # as a task of this run it passes the run's own lease (basismonitor.locks)
-        from basismonitor.locks import ENV_OWNER
+        # as a task of this run it passes the run's own lease (basismonitor.orchestration.locks)
+        from basismonitor.orchestration.locks import ENV_OWNER
 
         dag_run = context.get("dag_run")
         if dag_run is not None:
@@ -179,7 +179,7 @@ def _is_producer(operator: Any) -> bool:
 
 
 def _hold_warehouse(operator: Any, warehouse: Path) -> None:
-    from basismonitor.locks import warehouse_lock
+    from basismonitor.orchestration.locks import warehouse_lock
 
     if id(operator) in _HELD:
         return
@@ -190,7 +190,7 @@ def _hold_warehouse(operator: Any, warehouse: Path) -> None:
 
 
 def release_warehouse(*_args: Any, **_kwargs: Any) -> None:
-    """Close the DuckDB handle dbt-duckdb keeps for the process (see basismonitor.dbt), and
+    """Close the DuckDB handle dbt-duckdb keeps for the process (see basismonitor.transform.dbt), and
     release the warehouse lock a node task's own dbt command took (dbt_run_settings).
 
     A Cosmos callback after every dbt command, and called by the tasks that read the warehouse
@@ -201,7 +201,7 @@ def release_warehouse(*_args: Any, **_kwargs: Any) -> None:
         _HELD.popitem()[1].close()
     if "dbt.adapters.duckdb.connections" not in sys.modules:
         return
-    from basismonitor.dbt import _release_warehouse
+    from basismonitor.transform.dbt import _release_warehouse
 
     _release_warehouse()
 
