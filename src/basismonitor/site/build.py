@@ -38,6 +38,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
+from basismonitor.files import file_sha256
 from basismonitor.site import fmt
 from basismonitor.site.data import (
     SIMILAR_METHOD,
@@ -899,14 +900,6 @@ def read_state(site: Path) -> dict:
     return state if isinstance(state, dict) else {}
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 _CODE_KEY: str | None = None
 
 
@@ -918,7 +911,7 @@ def site_code_key() -> str:
         for path in sorted(HERE.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(path.relative_to(HERE).as_posix().encode() + b"\0")
-                digest.update(_file_digest(path).encode())
+                digest.update(file_sha256(path).encode())
         _CODE_KEY = digest.hexdigest()
     return _CODE_KEY
 
@@ -934,7 +927,7 @@ def edition_key(edition_dir: Path) -> str:
                                                     "validation/gate_result.json"]:
         path = edition_dir / name
         digest.update(name.encode() + b"\0"
-                      + (_file_digest(path).encode() if path.is_file() else b"-"))
+                      + (file_sha256(path).encode() if path.is_file() else b"-"))
     for path in sorted(edition_dir.iterdir()):
         if path.is_file() and not path.name.startswith("."):
             digest.update(f"{path.name}\0{human_size(path.stat().st_size)}\0".encode())
