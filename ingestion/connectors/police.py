@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..context import INTEGER, STG, Counts, LoadContext, codes_case_sql
-from ..reader import Columns, stage
+from ..reader import stage_kind
 from ..sqlutil import lit
 
 COLUMNS = {"area_code": "WijkenEnBuurten", "period": "Perioden", "crime_type": "SoortMisdrijf",
@@ -11,11 +11,7 @@ COLUMNS = {"area_code": "WijkenEnBuurten", "period": "Perioden", "crime_type": "
 
 
 def land(ctx: LoadContext) -> Counts:
-    mapping = {**COLUMNS, **(ctx.opt("columns") or {})}
-    st = stage(ctx, Columns(required=list(COLUMNS), mapping=mapping,
-                            extras=ctx.opt("extra_columns", "fail"),
-                            ignore=[str(i) for i in ctx.opt("ignore_columns") or []]))
-    label = {c: ctx.headers[st.columns[c]] for c in COLUMNS}
+    _, label = stage_kind(ctx, COLUMNS, defaults=COLUMNS)
     ctx.check_required({"area_code": label["area_code"], "crime_type": label["crime_type"]})
     ctx.check_period_column("period", lit(str(ctx.period)), f"{ctx.period}JJ00",
                             parse_sql="regexp_replace(trim({col}), 'JJ00$', '')")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..context import INTEGER, Counts, LoadContext
-from ..reader import Columns, stage
+from ..reader import stage_kind
 from ..sqlutil import in_list, lit
 
 COLUMNS = {"reference_date": "peildatum", "area_code": "buurt_code",
@@ -13,11 +13,7 @@ DATE = "try_strptime(trim({col}), '%Y-%m-%d')::date"
 
 
 def land(ctx: LoadContext) -> Counts:
-    mapping = {**COLUMNS, **(ctx.opt("columns") or {})}
-    st = stage(ctx, Columns(required=list(COLUMNS), mapping=mapping,
-                            extras=ctx.opt("extra_columns", "fail"),
-                            ignore=[str(i) for i in ctx.opt("ignore_columns") or []]))
-    label = {c: ctx.headers[st.columns[c]] for c in COLUMNS}
+    _, label = stage_kind(ctx, COLUMNS, defaults=COLUMNS)
     ctx.check_required({c: label[c] for c in COLUMNS})
     date = DATE.format(col="s.reference_date")
     ctx.problems(f"""select s._row_number, {lit(label['reference_date'])}, s.reference_date,
