@@ -74,6 +74,14 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence], sep: str = ";") ->
                                           for r in rows]) + "\n"
 
 
+def edited_config(folder: Path, old: str, new: str):
+    """The project's sources.yml with `old` replaced by `new` (a test's own settings), written to
+    folder/sources.yml and loaded."""
+    path = folder / "sources.yml"
+    path.write_text(load_config().path.read_text().replace(old, new))
+    return load_config(path)
+
+
 class Demo:
     """Writes source files into tmp inbox and loads them into a tmp warehouse."""
 

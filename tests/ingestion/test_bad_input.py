@@ -11,8 +11,16 @@ from datetime import date, timedelta
 
 import duckdb
 import pytest
-from basismonitor.ingestion import IngestionError, load_config
-from conftest import BUURTEN_2008, CODEBOOK_ITEMS, SURVEY_HEADER, Demo, csv_text, survey_rows
+from basismonitor.ingestion import IngestionError
+from conftest import (
+    BUURTEN_2008,
+    CODEBOOK_ITEMS,
+    SURVEY_HEADER,
+    Demo,
+    csv_text,
+    edited_config,
+    survey_rows,
+)
 
 POP_HEADER = ["peildatum", "buurt_code", "leeftijdsklasse", "geslacht", "aantal"]
 
@@ -117,11 +125,10 @@ def test_wrong_delimiter_fails_and_says_which(demo_areas):
 
 def test_delimiter_auto_reads_comma_or_semicolon(demo_areas, tmp_path):
     d = demo_areas
-    yml = load_config().path.read_text().replace(
+    d.config = edited_config(
+        tmp_path,
         "  population:\n    kind: population\n",
         "  population:\n    kind: population\n    delimiter: auto\n")
-    (tmp_path / "s.yml").write_text(yml)
-    d.config = load_config(tmp_path / "s.yml")
     path = d.write("population", 2014, "bevolking_2014.csv",
                    csv_text(POP_HEADER, [pop_row()], sep=","))
     assert d.load("population", 2014, path).rows_landed == 1
@@ -136,12 +143,11 @@ def test_cp1252_bytes_in_a_utf8_file_fail_by_default(demo):
 
 
 def test_cp1252_bytes_in_a_utf8_file_fall_back_when_configured(demo, tmp_path):
-    yml = load_config().path.read_text().replace(
+    demo.config = edited_config(
+        tmp_path,
         "      - pattern: \"codeboek_*.csv\"\n        role: codebook\n",
         "      - pattern: \"codeboek_*.csv\"\n        role: codebook\n"
         "        encoding_mismatch: fallback\n")
-    (tmp_path / "s.yml").write_text(yml)
-    demo.config = load_config(tmp_path / "s.yml")
     path = demo.write("survey", 2014, "codeboek_2014.csv", codebook_with_accent(),
                       encoding="cp1252")
     r = demo.load("survey", 2014, path)
@@ -215,11 +221,10 @@ def test_extra_columns_fail_by_default(demo_areas):
 
 def test_extra_columns_ignored_when_configured_are_noted(demo_areas, tmp_path):
     d = demo_areas
-    yml = load_config().path.read_text().replace(
+    d.config = edited_config(
+        tmp_path,
         "  population:\n    kind: population\n",
         "  population:\n    kind: population\n    extra_columns: ignore\n")
-    (tmp_path / "s.yml").write_text(yml)
-    d.config = load_config(tmp_path / "s.yml")
     path = d.write("population", 2014, "bevolking_2014.csv", csv_text(
         POP_HEADER + ["opmerking"], [pop_row() + ["x"]]))
     r = d.load("population", 2014, path)
