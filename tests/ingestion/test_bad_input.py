@@ -19,6 +19,7 @@ from conftest import (
     Demo,
     csv_text,
     edited_config,
+    split_rows,
     survey_rows,
 )
 
@@ -179,10 +180,7 @@ def codebook_with_accent() -> str:
 # 6 ---------------------------------------------------------------------------------------------
 def test_decimal_comma_where_a_point_is_declared(demo_areas):
     d = demo_areas
-    rows = [[2008, "BU90140101", 2019, "BU90140103", "0,6", "inwoners"],
-            [2008, "BU90140101", 2019, "BU90140104", "0.4", "inwoners"],
-            [2008, "BU90140102", 2019, "BU90140102", "1", "inwoners"]]
-    r = d.load("crosswalk", 2019, d.crosswalk(rows))
+    r = d.load("crosswalk", 2019, d.crosswalk(split_rows("0,6", "0.4")))
     reasons = {q["row_number"]: q["reason"] for q in d.quarantine(r.load_id)}
     assert "'0,6' has a decimal comma but the source declares a decimal point" in reasons[1]
     assert "sum to 0.4" in reasons[2]        # its group is now incomplete: quarantined too
@@ -481,10 +479,7 @@ def test_codebook_with_bad_rows(demo):
 # 19 --------------------------------------------------------------------------------------------
 def test_crosswalk_shares_that_do_not_sum_to_one(demo_areas):
     d = demo_areas
-    rows = [[2008, "BU90140101", 2019, "BU90140103", "0.6", "inwoners"],
-            [2008, "BU90140101", 2019, "BU90140104", "0.3", "inwoners"],
-            [2008, "BU90140102", 2019, "BU90140102", "1", "inwoners"]]
-    r = d.load("crosswalk", 2019, d.crosswalk(rows))
+    r = d.load("crosswalk", 2019, d.crosswalk(split_rows("0.6", "0.3")))
     assert (r.rows_landed, r.rows_quarantined) == (1, 2)
     reasons = [q["reason"] for q in d.quarantine(r.load_id)]
     assert all("the shares of BU90140101 (edition 2008) sum to 0.9, not 1 (rows 1, 2)" in x
