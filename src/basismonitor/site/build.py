@@ -310,6 +310,15 @@ def weighting_note(row: dict) -> str:
     return WEIGHTING_NOTE if row.get("weighting_converged") is False else ""
 
 
+def row_note(row: dict, reason: str, indicator: bool) -> str:
+    """The note of a table row: `reason` where it is suppressed, how a composite is formed (not
+    for an indicator), and the weighting note."""
+    note = reason if row.get("suppressed") else ""
+    return "; ".join(
+        p for p in (note, "" if indicator else composite_note(row), weighting_note(row)) if p
+    )
+
+
 class SiteBuilder:
     """Everything one build needs, computed once: layouts, rasters, lookups, templates."""
 
@@ -618,11 +627,8 @@ class SiteBuilder:
                 continue
             indicator = self.ed.indicator(cell.code) if cell.level == "indicator" else {}
             unit = indicator.get("unit")
-            note = view.reason if row.get("suppressed") else ""
             ind = cell.level == "indicator"
-            note = "; ".join(
-                p for p in (note, "" if ind else composite_note(row), weighting_note(row)) if p
-            )
+            note = row_note(row, view.reason, ind)
             out.append(
                 {
                     "key": cell.key,
@@ -652,10 +658,7 @@ class SiteBuilder:
             ind = cell.level == "indicator"
             unit = self.ed.indicator(cell.code).get("unit") if ind else None
             relative = ind and fmt.is_additive_total(self.ed.indicator(cell.code))
-            note = view.reason if row.get("suppressed") else ""
-            note = "; ".join(
-                p for p in (note, "" if ind else composite_note(row), weighting_note(row)) if p
-            )
+            note = row_note(row, view.reason, ind)
             out.append(
                 {
                     "key": cell.key,
