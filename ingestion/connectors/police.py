@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from ..context import INTEGER, STG, Counts, LoadContext, codes_case_sql
+from ..context import (
+    STG,
+    Counts,
+    LoadContext,
+    codes_case_sql,
+    count_check_sql,
+    not_a_count_case_sql,
+)
 from ..reader import stage_kind
 from ..sqlutil import lit
 
@@ -20,15 +27,11 @@ def land(ctx: LoadContext) -> Counts:
         ctx.check_areas("area_code")
     t = "nullif(trim(s.crimes), '')"
     code = codes_case_sql(t, {str(k): v for k, v in (ctx.opt("missing_codes") or {}).items()})
-    ok = (f"regexp_full_match({t}, {lit(INTEGER)}) "
-          f"and coalesce(try_cast({t} as bigint) >= 0, false)")
+    ok = count_check_sql(t)
     ctx.problems(f"""select s._row_number, {lit(label['crimes'])}, s.crimes,
         {lit(label['crimes'])} || ' ''' || {t} || ''' ' ||
-        case when regexp_full_match({t}, {lit(INTEGER)}) and {t} like '-%'
-             then 'is negative: a count cannot be negative'
-             when regexp_full_match({t}, {lit(INTEGER)})
-             then 'is beyond the range of a count (a 64-bit whole number)'
-             else 'is not a whole number' end || '; landed as missing (invalid)', 'cell'
+        {not_a_count_case_sql(t, "else 'is not a whole number'")}
+        || '; landed as missing (invalid)', 'cell'
         from {ctx.good()} and {t} is not null and ({code}) is null and not ({ok})""")
     ctx.con.execute(f"""insert into raw.police_crimes (period, area_code, crime_type, crimes,
             missing_reason, _source, _file, _sha256, _row_number, _load_id, _loaded_at)

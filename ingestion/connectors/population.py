@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..context import INTEGER, Counts, LoadContext
+from ..context import Counts, LoadContext, count_check_sql, not_a_count_case_sql
 from ..reader import stage_kind
 from ..sqlutil import in_list, lit
 
@@ -34,17 +34,12 @@ def land(ctx: LoadContext) -> Counts:
         {lit(label['sex'])} || ' ''' || trim(s.sex) || ''' is not M or V', 'row'
         from {ctx.good()} and upper(trim(s.sex)) not in ('M', 'V')""")
     n = "trim(s.population)"
+    decimal = (f"when regexp_full_match({n}, '^[+-]?[0-9]+[.,][0-9]+$') "
+               "then 'is not a whole number (decimal separator in a count)' else 'is not a number'")
     ctx.problems(f"""select s._row_number, {lit(label['population'])}, s.population,
         {lit(label['population'])} || ' ''' || {n} || ''' ' ||
-        case when regexp_full_match({n}, {lit(INTEGER)}) and {n} like '-%'
-             then 'is negative: a count cannot be negative'
-             when regexp_full_match({n}, {lit(INTEGER)})
-             then 'is beyond the range of a count (a 64-bit whole number)'
-             when regexp_full_match({n}, '^[+-]?[0-9]+[.,][0-9]+$')
-             then 'is not a whole number (decimal separator in a count)'
-             else 'is not a number' end, 'row'
-        from {ctx.good()} and not (regexp_full_match({n}, {lit(INTEGER)})
-                                   and coalesce(try_cast({n} as bigint) >= 0, false))""")
+        {not_a_count_case_sql(n, decimal)}, 'row'
+        from {ctx.good()} and not ({count_check_sql(n)})""")
     ctx.check_duplicates(["area_code", "age_group", "sex"], "buurt x age group x sex")
     if ctx.areas_source():
         ctx.check_areas("area_code", level="buurt")
