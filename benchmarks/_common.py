@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import platform
 import resource
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def machine() -> str:
@@ -24,6 +31,22 @@ def timed(runs: int, fn: Callable[[], object]) -> tuple[float, list[float], obje
         result = fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), times, result
+
+
+def module_at(commit: str, path: str) -> ModuleType:
+    """The module at `path` (relative to the repository) as it was at `commit`, read from git and
+    imported under the name ``old_<file stem>`` (registered in sys.modules: dataclasses look their
+    module up). The baseline a benchmark compares the current code with."""
+    source = subprocess.run(["git", "-C", str(REPO), "show", f"{commit}:{path}"],
+                            check=True, capture_output=True, text=True).stdout
+    name = f"old_{Path(path).stem}"
+    file = Path("/tmp") / f"bm_{name}_{commit}.py"
+    file.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, file)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def peak_rss_mib() -> float:

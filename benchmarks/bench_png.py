@@ -12,28 +12,21 @@ basismonitor.site.svg still has). CPU seconds (process time) and wall seconds pe
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import platform
 import statistics
-import subprocess
+import sys
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from _common import module_at  # noqa: E402
+
 BASELINE_COMMIT = "081ffed"
 
 
 def old_raster():
-    source = subprocess.run(
-        ["git", "-C", str(REPO), "show", f"{BASELINE_COMMIT}:src/basismonitor/site/raster.py"],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    path = Path("/tmp") / f"bm_old_raster_{BASELINE_COMMIT}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("old_raster", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return module_at(BASELINE_COMMIT, "src/basismonitor/site/raster.py")
 
 
 def compasses(areas: int):

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import re
-import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "benchmarks"))
-from _common import load, machine, timed  # noqa: E402
+from _common import load, machine, module_at, timed  # noqa: E402
 
 BASELINE_COMMIT = "d537c7f"
 MAP_WIDTH = 640.0
@@ -33,17 +31,7 @@ DIVISION = REPO / "examples" / "groningen" / "inbox" / "gemeentelijke_indeling" 
 
 
 def old_geometry():
-    source = subprocess.run(
-        ["git", "-C", str(REPO), "show", f"{BASELINE_COMMIT}:src/basismonitor/site/geometry.py"],
-        check=True, capture_output=True, text=True,
-    ).stdout
-    path = Path("/tmp") / f"bm_old_geometry_{BASELINE_COMMIT}.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("old_geometry", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["old_geometry"] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+    return module_at(BASELINE_COMMIT, "src/basismonitor/site/geometry.py")
 
 
 def old_map(old, geometries: dict[str, str], crs: str | None) -> dict[str, tuple[str, tuple]]:

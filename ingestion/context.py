@@ -266,6 +266,20 @@ def number_check_sql(t: str, decimal: str) -> str:
     return f"regexp_full_match({t}, {lit(NUMBER_COMMA if decimal == ',' else NUMBER_POINT)})"
 
 
+def count_check_sql(t: str) -> str:
+    """SQL boolean: the trimmed text t is a count (a whole number >= 0 that fits 64 bits)."""
+    return f"regexp_full_match({t}, {lit(INTEGER)}) and coalesce(try_cast({t} as bigint) >= 0, false)"
+
+
+def not_a_count_case_sql(t: str, otherwise: str) -> str:
+    """SQL CASE: why the text t, which is not a count, is not: negative, beyond the range of a
+    count, else as the remaining branches `otherwise` say (``when ... then ... else ...``)."""
+    return (f"case when regexp_full_match({t}, {lit(INTEGER)}) and {t} like '-%' "
+            "then 'is negative: a count cannot be negative' "
+            f"when regexp_full_match({t}, {lit(INTEGER)}) "
+            f"then 'is beyond the range of a count (a 64-bit whole number)' {otherwise} end")
+
+
 def number_value_sql(t: str, decimal: str) -> str:
     if decimal == ",":
         return f"try_cast(replace({t}, ',', '.') as double)"

@@ -84,6 +84,20 @@ def norm(header: str | None) -> str:
     return (header or "").strip().lstrip("\ufeff").strip().strip('"').strip().lower()
 
 
+def stage_kind(ctx: LoadContext, required: Sequence[str], optional: Sequence[str] = (),
+               defaults: Mapping[str, str] | None = None) -> tuple[Staged, dict[str, str]]:
+    """Stage the file of a kind with fixed columns: ``required`` always, each of ``optional`` where
+    the source's ``columns:`` maps it; ``defaults`` are the delivered headers where ``columns:``
+    names none. The source's ``extra_columns`` and ``ignore_columns`` apply. Returns the staged
+    file and the delivered header of each present column (its label in messages)."""
+    mapping = {**(defaults or {}), **(ctx.opt("columns") or {})}
+    st = stage(ctx, Columns(required=list(required),
+                            optional=[c for c in optional if c in mapping], mapping=mapping,
+                            extras=ctx.opt("extra_columns", "fail"),
+                            ignore=[str(i) for i in ctx.opt("ignore_columns") or []]))
+    return st, {c: ctx.headers[st.columns[c]] for c in st.columns}
+
+
 def stage(ctx: LoadContext, cols: Columns, *, extras_type: str | None = None,
           computed: Computed | None = None) -> Staged:
     """Stage the file as ``stg``. For a CSV, extras_type parses the unknown columns typed and

@@ -3,11 +3,7 @@
 # metadata database under var/airflow (git-ignored). Generates the demo inbox when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p "$AIRFLOW_HOME"
-export BASISMONITOR_WAREHOUSE="${BASISMONITOR_WAREHOUSE:-$PWD/warehouse/basismonitor.duckdb}"
-export BASISMONITOR_EXPORTS="${BASISMONITOR_EXPORTS:-$PWD/exports}"
-# astronomer-cosmos phones home by default; a municipal platform does not (docs/AIRFLOW.md)
-export AIRFLOW__COSMOS__ENABLE_TELEMETRY="${AIRFLOW__COSMOS__ENABLE_TELEMETRY:-False}"
+. scripts/airflow_env.sh
 # the edition: $BASISMONITOR_EDITION, else a municipality's settings file ($BASISMONITOR_SETTINGS), else 2024
 edition="$(python -c 'from basismonitor.config import Settings; print(Settings.from_env().edition)')"
 

@@ -3,12 +3,8 @@
 # an embedded SQLite metadata database under var/airflow, and the admin password printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p "$AIRFLOW_HOME"
-export BASISMONITOR_WAREHOUSE="${BASISMONITOR_WAREHOUSE:-$PWD/warehouse/basismonitor.duckdb}"
-export BASISMONITOR_EXPORTS="${BASISMONITOR_EXPORTS:-$PWD/exports}"
+. scripts/airflow_env.sh
 export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
-# astronomer-cosmos phones home by default; a municipal platform does not (docs/AIRFLOW.md)
-export AIRFLOW__COSMOS__ENABLE_TELEMETRY="${AIRFLOW__COSMOS__ENABLE_TELEMETRY:-False}"
 basismonitor demo --inbox "$BASISMONITOR_INBOX"
 airflow db migrate > "$AIRFLOW_HOME/db-migrate.log" 2>&1 || { cat "$AIRFLOW_HOME/db-migrate.log"; exit 1; }
 airflow pools set warehouse_writer 1 "one DuckDB writer at a time" > /dev/null

@@ -7,18 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from shared_data import SHARED, shared_path  # noqa: F401  (tests import them from here too)
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
 EDITION = 2024
 BASE_PERIOD = 2016
-
-
-def shared_path(*parts: str) -> Path:
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent: these tests read the shared data next to the repository")
-    return path
 
 
 @dataclass

@@ -87,6 +87,19 @@ def _ingest_released_once_waiting(root: Path, wait: float) -> tuple[int, str, st
     return proc.returncode, out, "".join(seen) + err
 
 
+def _ingest_waiting_for(root: Path, holder_code: str) -> tuple[int, str]:
+    """Start a holder of the warehouse (holder_code), then an ingest that waits for it and lands
+    the one file once the holder lets go; the holder's pid and the ingest's stderr."""
+    holder = _hold(holder_code, root / "ready", _env(600))
+    try:
+        code, out, err = _ingest_released_once_waiting(root, wait=60)
+    finally:
+        holder.communicate(timeout=60)
+    assert code == 0, err
+    assert "1 landed" in out
+    return holder.pid, err
+
+
 def test_a_second_writer_refuses_cleanly_and_never_breaks_the_first(tmp_path):
     _inbox(tmp_path)
     holder = _hold(_refresh_holder(tmp_path, 90), tmp_path / "ready", _env(600))
@@ -105,14 +118,8 @@ def test_a_second_writer_refuses_cleanly_and_never_breaks_the_first(tmp_path):
 
 def test_a_second_writer_waits_bounded_and_reported_then_runs(tmp_path):
     _inbox(tmp_path)
-    holder = _hold(_refresh_holder(tmp_path, 90), tmp_path / "ready", _env(600))
-    try:
-        code, out, err = _ingest_released_once_waiting(tmp_path, wait=60)
-    finally:
-        holder.communicate(timeout=60)
-    assert code == 0, err
-    assert f"waiting for the warehouse: in use by pid {holder.pid}" in err
-    assert "1 landed" in out
+    pid, err = _ingest_waiting_for(tmp_path, _refresh_holder(tmp_path, 90))
+    assert f"waiting for the warehouse: in use by pid {pid}" in err
 
 
 def test_a_bi_tool_holding_the_warehouse_delays_the_refresh_instead_of_failing_it(tmp_path):
@@ -138,14 +145,8 @@ def test_a_bi_tool_holding_the_warehouse_delays_the_refresh_instead_of_failing_i
     assert "basismonitor_<edition>.duckdb" in refused.stderr    # where readers should look
     (tmp_path / "ready").unlink()
     (tmp_path / "release").unlink()
-    holder = _hold(reader, tmp_path / "ready", _env(600))
-    try:
-        code, out, err = _ingest_released_once_waiting(tmp_path, wait=60)
-    finally:
-        holder.communicate(timeout=60)
-    assert code == 0, err
-    assert f"waiting for {warehouse}: opened by pid {holder.pid}" in err
-    assert "1 landed" in out
+    pid, err = _ingest_waiting_for(tmp_path, reader)
+    assert f"waiting for {warehouse}: opened by pid {pid}" in err
 
 
 def test_the_lock_is_released_when_its_holder_is_killed(tmp_path):

@@ -4,7 +4,7 @@ buurtconcierges, buurtinitiatieven) -> raw.activity_registrations, programme = s
 from __future__ import annotations
 
 from ..context import NUMBER_COMMA, NUMBER_POINT, WITH_COMMA, WITH_POINT, Counts, LoadContext
-from ..reader import Columns, stage
+from ..reader import stage_kind
 from ..sqlutil import in_list, lit
 
 REQUIRED = ("registration_id", "event_date", "area_code")
@@ -14,12 +14,7 @@ DATE = ("coalesce(try_strptime(trim({col}), '%Y-%m-%d'), "
 
 
 def land(ctx: LoadContext) -> Counts:
-    mapping = dict(ctx.opt("columns") or {})
-    optional = [c for c in OPTIONAL if c in mapping]
-    st = stage(ctx, Columns(required=list(REQUIRED), optional=optional, mapping=mapping,
-                            extras=ctx.opt("extra_columns", "fail"),
-                            ignore=[str(i) for i in ctx.opt("ignore_columns") or []]))
-    label = {c: ctx.headers[st.columns[c]] for c in st.columns}
+    st, label = stage_kind(ctx, REQUIRED, OPTIONAL)
     ctx.check_required({c: label[c] for c in REQUIRED})
     date = DATE.format(col="s.event_date")
     lab = lit(label["event_date"])

@@ -15,7 +15,7 @@ from ..context import (
     Counts,
     LoadContext,
 )
-from ..reader import Columns, stage
+from ..reader import stage_kind
 from ..sqlutil import lit
 
 COLUMNS = {"from_edition": "van_editie", "from_code": "van_code", "to_edition": "naar_editie",
@@ -24,11 +24,7 @@ TOLERANCE = 0.001
 
 
 def land(ctx: LoadContext) -> Counts:
-    mapping = {**COLUMNS, **(ctx.opt("columns") or {})}
-    st = stage(ctx, Columns(required=list(COLUMNS), mapping=mapping,
-                            extras=ctx.opt("extra_columns", "fail"),
-                            ignore=[str(i) for i in ctx.opt("ignore_columns") or []]))
-    label = {c: ctx.headers[st.columns[c]] for c in COLUMNS}
+    _, label = stage_kind(ctx, COLUMNS, defaults=COLUMNS)
     ctx.check_required({c: label[c] for c in COLUMNS})
     ctx.problems(f"""select s._row_number, {lit(label['from_edition'])}, s.from_edition,
         {lit(label['from_edition'])} || ' ''' || trim(s.from_edition) || ''' is not a year', 'row'

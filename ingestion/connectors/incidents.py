@@ -21,7 +21,7 @@ from basismonitor.config import load_spatial
 
 from ..context import STG, Counts, LoadContext, number_check_sql
 from ..pseudonym import KEY_HINT, KeyRefused, hmac_sql, key_for_file
-from ..reader import Columns, stage
+from ..reader import stage_kind
 from ..sqlutil import lit
 from .areas import CRS_BOUNDS
 
@@ -41,12 +41,7 @@ def timestamp_sql(col: str) -> str:
 
 
 def land(ctx: LoadContext) -> Counts:
-    mapping = dict(ctx.opt("columns") or {})
-    optional = [c for c in OPTIONAL if c in mapping]
-    st = stage(ctx, Columns(required=list(REQUIRED), optional=optional, mapping=mapping,
-                            extras=ctx.opt("extra_columns", "fail"),
-                            ignore=[str(i) for i in ctx.opt("ignore_columns") or []]))
-    label = {c: ctx.headers[st.columns[c]] for c in st.columns}
+    st, label = stage_kind(ctx, REQUIRED, OPTIONAL)
     # incident ids are often sequential: under the public demo key their pseudonyms would be
     # reversed by trying every id, so a real export needs the deployment's own key
     try:

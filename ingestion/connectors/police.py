@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from ..context import INTEGER, STG, Counts, LoadContext, codes_case_sql
-from ..reader import Columns, stage
+from ..context import (
+    STG,
+    Counts,
+    LoadContext,
+    codes_case_sql,
+    count_check_sql,
+    not_a_count_case_sql,
+)
+from ..reader import stage_kind
 from ..sqlutil import lit
 
 COLUMNS = {"area_code": "WijkenEnBuurten", "period": "Perioden", "crime_type": "SoortMisdrijf",
@@ -11,11 +18,7 @@ COLUMNS = {"area_code": "WijkenEnBuurten", "period": "Perioden", "crime_type": "
 
 
 def land(ctx: LoadContext) -> Counts:
-    mapping = {**COLUMNS, **(ctx.opt("columns") or {})}
-    st = stage(ctx, Columns(required=list(COLUMNS), mapping=mapping,
-                            extras=ctx.opt("extra_columns", "fail"),
-                            ignore=[str(i) for i in ctx.opt("ignore_columns") or []]))
-    label = {c: ctx.headers[st.columns[c]] for c in COLUMNS}
+    _, label = stage_kind(ctx, COLUMNS, defaults=COLUMNS)
     ctx.check_required({"area_code": label["area_code"], "crime_type": label["crime_type"]})
     ctx.check_period_column("period", lit(str(ctx.period)), f"{ctx.period}JJ00",
                             parse_sql="regexp_replace(trim({col}), 'JJ00$', '')")
@@ -24,15 +27,11 @@ def land(ctx: LoadContext) -> Counts:
         ctx.check_areas("area_code")
     t = "nullif(trim(s.crimes), '')"
     code = codes_case_sql(t, {str(k): v for k, v in (ctx.opt("missing_codes") or {}).items()})
-    ok = (f"regexp_full_match({t}, {lit(INTEGER)}) "
-          f"and coalesce(try_cast({t} as bigint) >= 0, false)")
+    ok = count_check_sql(t)
     ctx.problems(f"""select s._row_number, {lit(label['crimes'])}, s.crimes,
         {lit(label['crimes'])} || ' ''' || {t} || ''' ' ||
-        case when regexp_full_match({t}, {lit(INTEGER)}) and {t} like '-%'
-             then 'is negative: a count cannot be negative'
-             when regexp_full_match({t}, {lit(INTEGER)})
-             then 'is beyond the range of a count (a 64-bit whole number)'
-             else 'is not a whole number' end || '; landed as missing (invalid)', 'cell'
+        {not_a_count_case_sql(t, "else 'is not a whole number'")}
+        || '; landed as missing (invalid)', 'cell'
         from {ctx.good()} and {t} is not null and ({code}) is null and not ({ok})""")
     ctx.con.execute(f"""insert into raw.police_crimes (period, area_code, crime_type, crimes,
             missing_reason, _source, _file, _sha256, _row_number, _load_id, _loaded_at)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..context import INTEGER, Counts, LoadContext
-from ..reader import Columns, stage
+from ..context import Counts, LoadContext, count_check_sql, not_a_count_case_sql
+from ..reader import stage_kind
 from ..sqlutil import in_list, lit
 
 COLUMNS = {"reference_date": "peildatum", "area_code": "buurt_code",
@@ -13,11 +13,7 @@ DATE = "try_strptime(trim({col}), '%Y-%m-%d')::date"
 
 
 def land(ctx: LoadContext) -> Counts:
-    mapping = {**COLUMNS, **(ctx.opt("columns") or {})}
-    st = stage(ctx, Columns(required=list(COLUMNS), mapping=mapping,
-                            extras=ctx.opt("extra_columns", "fail"),
-                            ignore=[str(i) for i in ctx.opt("ignore_columns") or []]))
-    label = {c: ctx.headers[st.columns[c]] for c in COLUMNS}
+    _, label = stage_kind(ctx, COLUMNS, defaults=COLUMNS)
     ctx.check_required({c: label[c] for c in COLUMNS})
     date = DATE.format(col="s.reference_date")
     ctx.problems(f"""select s._row_number, {lit(label['reference_date'])}, s.reference_date,
@@ -38,17 +34,12 @@ def land(ctx: LoadContext) -> Counts:
         {lit(label['sex'])} || ' ''' || trim(s.sex) || ''' is not M or V', 'row'
         from {ctx.good()} and upper(trim(s.sex)) not in ('M', 'V')""")
     n = "trim(s.population)"
+    decimal = (f"when regexp_full_match({n}, '^[+-]?[0-9]+[.,][0-9]+$') "
+               "then 'is not a whole number (decimal separator in a count)' else 'is not a number'")
     ctx.problems(f"""select s._row_number, {lit(label['population'])}, s.population,
         {lit(label['population'])} || ' ''' || {n} || ''' ' ||
-        case when regexp_full_match({n}, {lit(INTEGER)}) and {n} like '-%'
-             then 'is negative: a count cannot be negative'
-             when regexp_full_match({n}, {lit(INTEGER)})
-             then 'is beyond the range of a count (a 64-bit whole number)'
-             when regexp_full_match({n}, '^[+-]?[0-9]+[.,][0-9]+$')
-             then 'is not a whole number (decimal separator in a count)'
-             else 'is not a number' end, 'row'
-        from {ctx.good()} and not (regexp_full_match({n}, {lit(INTEGER)})
-                                   and coalesce(try_cast({n} as bigint) >= 0, false))""")
+        {not_a_count_case_sql(n, decimal)}, 'row'
+        from {ctx.good()} and not ({count_check_sql(n)})""")
     ctx.check_duplicates(["area_code", "age_group", "sex"], "buurt x age group x sex")
     if ctx.areas_source():
         ctx.check_areas("area_code", level="buurt")

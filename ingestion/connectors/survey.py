@@ -18,7 +18,7 @@ import re
 
 from ..context import INTEGER, PROBLEMS, STG, Counts, LoadContext
 from ..pseudonym import KEY_HINT, KeyRefused, hmac_sql, key_for_file
-from ..reader import Columns, delivered_cells, norm, stage
+from ..reader import Columns, delivered_cells, norm, stage, stage_kind
 from ..sqlutil import ident, in_list, lit
 
 CODEBOOK = {"variable": "variabele", "item": "item", "question": "vraag", "scale": "schaal",
@@ -37,11 +37,7 @@ def land(ctx: LoadContext) -> Counts:
 # -- codebook -----------------------------------------------------------------------------------
 
 def _land_codebook(ctx: LoadContext) -> Counts:
-    mapping = {**CODEBOOK, **(ctx.opt("columns") or {})}
-    st = stage(ctx, Columns(required=list(CODEBOOK), mapping=mapping,
-                            extras=ctx.opt("extra_columns", "fail"),
-                            ignore=[str(i) for i in ctx.opt("ignore_columns") or []]))
-    label = {c: ctx.headers[st.columns[c]] for c in CODEBOOK}
+    _, label = stage_kind(ctx, CODEBOOK, defaults=CODEBOOK)
     ctx.check_required({c: label[c] for c in ("variable", "item", "scale", "code")})
     ctx.problems(f"""select s._row_number, {lit(label['code'])}, s.code,
         {lit(label['code'])} || ' ''' || trim(s.code) || ''' ' ||

@@ -10,23 +10,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "benchmarks"))
 sys.path.insert(0, str(REPO / "benchmarks" / "handwritten"))
-
-EDITION = 2024
+sys.path.insert(0, str(Path(__file__).parent))
+from marts_build import build_marts_warehouse  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def marts_warehouse(tmp_path_factory) -> Path:
     """ingest -> dbt seed -> dbt run (every model) on 3 wijken, 2 survey waves, 2016-2024."""
-    from basismonitor.demo import DemoScale, generate
-    from basismonitor.orchestration import pipeline
-    from basismonitor.transform.dbt import run_dbt
-
-    root = tmp_path_factory.mktemp("bench-marts")
-    scale = DemoScale(wijken=3, buurten_per_wijk=3.0, respondents_per_wave=600, survey_items=30,
-                      waves=(2016, 2024), years=tuple(range(2016, 2025)), activity_scale=0.2)
-    generate(root / "inbox", scale=scale, seed=11)
-    warehouse = root / "warehouse.duckdb"
-    pipeline.ingest(warehouse, root / "inbox", progress=lambda _: None)
-    run_dbt("seed", warehouse)
-    run_dbt("run", warehouse, vars={"current_period": EDITION})
-    return warehouse
+    return build_marts_warehouse(tmp_path_factory.mktemp("bench-marts"), wijken=3,
+                                 buurten_per_wijk=3.0, respondents_per_wave=600)

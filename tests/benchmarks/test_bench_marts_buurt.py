@@ -11,27 +11,16 @@ import string
 
 import duckdb
 import pytest
+from marts_build import EDITION, build_marts_warehouse
 from marts_compare import compare_marts, read_marts
-
-EDITION = 2024
 
 
 @pytest.fixture(scope="module")
 def buurt_warehouse(tmp_path_factory):
     """ingest -> dbt seed -> dbt run at compass_level buurt on 4 wijken x 4 buurten."""
-    from basismonitor.demo import DemoScale, generate
-    from basismonitor.orchestration import pipeline
-    from basismonitor.transform.dbt import run_dbt
-
-    root = tmp_path_factory.mktemp("bench-marts-buurt")
-    scale = DemoScale(wijken=4, buurten_per_wijk=4.0, respondents_per_wave=1200, survey_items=30,
-                      waves=(2016, 2024), years=tuple(range(2016, 2025)), activity_scale=0.2)
-    generate(root / "inbox", scale=scale, seed=11)
-    warehouse = root / "warehouse.duckdb"
-    pipeline.ingest(warehouse, root / "inbox", progress=lambda _: None)
-    run_dbt("seed", warehouse)
-    run_dbt("run", warehouse, vars={"current_period": EDITION, "compass_level": "buurt"})
-    return warehouse
+    return build_marts_warehouse(tmp_path_factory.mktemp("bench-marts-buurt"), wijken=4,
+                                 buurten_per_wijk=4.0, respondents_per_wave=1200,
+                                 dbt_vars={"compass_level": "buurt"})
 
 
 def test_hand_written_sql_and_pandas_give_dbt_numbers_on_a_buurt_compass(buurt_warehouse,

@@ -3,8 +3,9 @@ publishes buurt survey figures marked as model-based (estimation_method fay_herr
 "modelschatting"), with MSE and CV, for every buurt with a covariate row; the pages label them and
 link the method page.
 
-A small generated municipality of its own (the session's `refreshed` warehouse is built at wijk
-level): ingest -> build at buurt level -> gate -> publish (with the site).
+The session's small generated municipality (`small_inbox`) in a warehouse of its own (the
+session's `refreshed` warehouse is built at wijk level): ingest -> build at buurt level -> gate ->
+publish (with the site).
 """
 
 from __future__ import annotations
@@ -30,16 +31,13 @@ class BuurtBuild:
 
 
 @pytest.fixture(scope="module")
-def buurt_build(tmp_path_factory) -> BuurtBuild:
-    from basismonitor.demo import DemoScale, generate
+def buurt_build(small_inbox: Path, tmp_path_factory) -> BuurtBuild:
     from basismonitor.orchestration import pipeline
     from basismonitor.quality.validation import GateFailed
 
     root = tmp_path_factory.mktemp("sae_buurt")
-    inbox = root / "inbox"
-    generate(inbox, scale=DemoScale.small(), seed=7)
     warehouse = root / "warehouse" / "basismonitor.duckdb"
-    pipeline.ingest(warehouse, inbox, progress=quiet)
+    pipeline.ingest(warehouse, small_inbox, progress=quiet)
     pipeline.build(warehouse, EDITION, base_period=BASE_PERIOD, progress=quiet,
                    dbt_vars={"compass_level": "buurt"})
     try:

@@ -58,20 +58,8 @@ KWB_HEADER = [
     "bev_dich",
     "a_opp_ha",
 ]
-KWB_COUNTS = [
-    "a_inw",
-    "a_man",
-    "a_vrouw",
-    "a_00_14",
-    "a_15_24",
-    "a_25_44",
-    "a_45_64",
-    "a_65_oo",
-    "a_hh",
-    "a_woning",
-    "a_soz_wb",
-    "a_soz_ao",
-]
+# the counts (a_*), which CBS rounds to multiples of 5; a_opp_ha is an area in hectares
+KWB_COUNTS = [c for c in KWB_HEADER if c.startswith("a_") and c != "a_opp_ha"]
 CODES = {".", "-99999999", "-99997"}
 
 

@@ -74,6 +74,22 @@ def csv_text(header: Sequence[str], rows: Iterable[Sequence], sep: str = ";") ->
                                           for r in rows]) + "\n"
 
 
+def split_rows(share_103: str, share_104: str) -> list[list]:
+    """Crosswalk rows 2008 -> 2019: BU90140101 split over BU90140103 and BU90140104 with these
+    shares (as delivered), BU90140102 kept whole."""
+    return [[2008, "BU90140101", 2019, "BU90140103", share_103, "inwoners"],
+            [2008, "BU90140101", 2019, "BU90140104", share_104, "inwoners"],
+            [2008, "BU90140102", 2019, "BU90140102", "1", "inwoners"]]
+
+
+def edited_config(folder: Path, old: str, new: str):
+    """The project's sources.yml with `old` replaced by `new` (a test's own settings), written to
+    folder/sources.yml and loaded."""
+    path = folder / "sources.yml"
+    path.write_text(load_config().path.read_text().replace(old, new))
+    return load_config(path)
+
+
 class Demo:
     """Writes source files into tmp inbox and loads them into a tmp warehouse."""
 
@@ -175,9 +191,7 @@ class Demo:
 
     def crosswalk(self, rows=None) -> Path:
         if rows is None:
-            rows = [[2008, "BU90140101", 2019, "BU90140103", "0.6", "inwoners"],
-                    [2008, "BU90140101", 2019, "BU90140104", "0.4", "inwoners"],
-                    [2008, "BU90140102", 2019, "BU90140102", "1", "inwoners"],
+            rows = [*split_rows("0.6", "0.4"),
                     [2008, "BU90140201", 2019, "BU90140203", "1", "inwoners"],
                     [2008, "BU90140202", 2019, "BU90140203", "1", "inwoners"]]
         return self.write("crosswalk", 2019, "crosswalk_2008_2019.csv", csv_text(

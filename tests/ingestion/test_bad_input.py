@@ -11,8 +11,17 @@ from datetime import date, timedelta
 
 import duckdb
 import pytest
-from basismonitor.ingestion import IngestionError, load_config
-from conftest import BUURTEN_2008, CODEBOOK_ITEMS, SURVEY_HEADER, Demo, csv_text, survey_rows
+from basismonitor.ingestion import IngestionError
+from conftest import (
+    BUURTEN_2008,
+    CODEBOOK_ITEMS,
+    SURVEY_HEADER,
+    Demo,
+    csv_text,
+    edited_config,
+    split_rows,
+    survey_rows,
+)
 
 POP_HEADER = ["peildatum", "buurt_code", "leeftijdsklasse", "geslacht", "aantal"]
 
@@ -117,11 +126,10 @@ def test_wrong_delimiter_fails_and_says_which(demo_areas):
 
 def test_delimiter_auto_reads_comma_or_semicolon(demo_areas, tmp_path):
     d = demo_areas
-    yml = load_config().path.read_text().replace(
+    d.config = edited_config(
+        tmp_path,
         "  population:\n    kind: population\n",
         "  population:\n    kind: population\n    delimiter: auto\n")
-    (tmp_path / "s.yml").write_text(yml)
-    d.config = load_config(tmp_path / "s.yml")
     path = d.write("population", 2014, "bevolking_2014.csv",
                    csv_text(POP_HEADER, [pop_row()], sep=","))
     assert d.load("population", 2014, path).rows_landed == 1
@@ -136,12 +144,11 @@ def test_cp1252_bytes_in_a_utf8_file_fail_by_default(demo):
 
 
 def test_cp1252_bytes_in_a_utf8_file_fall_back_when_configured(demo, tmp_path):
-    yml = load_config().path.read_text().replace(
+    demo.config = edited_config(
+        tmp_path,
         "      - pattern: \"codeboek_*.csv\"\n        role: codebook\n",
         "      - pattern: \"codeboek_*.csv\"\n        role: codebook\n"
         "        encoding_mismatch: fallback\n")
-    (tmp_path / "s.yml").write_text(yml)
-    demo.config = load_config(tmp_path / "s.yml")
     path = demo.write("survey", 2014, "codeboek_2014.csv", codebook_with_accent(),
                       encoding="cp1252")
     r = demo.load("survey", 2014, path)
@@ -173,10 +180,7 @@ def codebook_with_accent() -> str:
 # 6 ---------------------------------------------------------------------------------------------
 def test_decimal_comma_where_a_point_is_declared(demo_areas):
     d = demo_areas
-    rows = [[2008, "BU90140101", 2019, "BU90140103", "0,6", "inwoners"],
-            [2008, "BU90140101", 2019, "BU90140104", "0.4", "inwoners"],
-            [2008, "BU90140102", 2019, "BU90140102", "1", "inwoners"]]
-    r = d.load("crosswalk", 2019, d.crosswalk(rows))
+    r = d.load("crosswalk", 2019, d.crosswalk(split_rows("0,6", "0.4")))
     reasons = {q["row_number"]: q["reason"] for q in d.quarantine(r.load_id)}
     assert "'0,6' has a decimal comma but the source declares a decimal point" in reasons[1]
     assert "sum to 0.4" in reasons[2]        # its group is now incomplete: quarantined too
@@ -215,11 +219,10 @@ def test_extra_columns_fail_by_default(demo_areas):
 
 def test_extra_columns_ignored_when_configured_are_noted(demo_areas, tmp_path):
     d = demo_areas
-    yml = load_config().path.read_text().replace(
+    d.config = edited_config(
+        tmp_path,
         "  population:\n    kind: population\n",
         "  population:\n    kind: population\n    extra_columns: ignore\n")
-    (tmp_path / "s.yml").write_text(yml)
-    d.config = load_config(tmp_path / "s.yml")
     path = d.write("population", 2014, "bevolking_2014.csv", csv_text(
         POP_HEADER + ["opmerking"], [pop_row() + ["x"]]))
     r = d.load("population", 2014, path)
@@ -476,10 +479,7 @@ def test_codebook_with_bad_rows(demo):
 # 19 --------------------------------------------------------------------------------------------
 def test_crosswalk_shares_that_do_not_sum_to_one(demo_areas):
     d = demo_areas
-    rows = [[2008, "BU90140101", 2019, "BU90140103", "0.6", "inwoners"],
-            [2008, "BU90140101", 2019, "BU90140104", "0.3", "inwoners"],
-            [2008, "BU90140102", 2019, "BU90140102", "1", "inwoners"]]
-    r = d.load("crosswalk", 2019, d.crosswalk(rows))
+    r = d.load("crosswalk", 2019, d.crosswalk(split_rows("0.6", "0.3")))
     assert (r.rows_landed, r.rows_quarantined) == (1, 2)
     reasons = [q["reason"] for q in d.quarantine(r.load_id)]
     assert all("the shares of BU90140101 (edition 2008) sum to 0.9, not 1 (rows 1, 2)" in x

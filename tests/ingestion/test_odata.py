@@ -8,7 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlparse
 
 import pytest
-from basismonitor.ingestion import IngestionError, fetch_odata, ingest_inbox, load_config
+from basismonitor.ingestion import IngestionError, fetch_odata, ingest_inbox
+from conftest import edited_config
 
 ROWS_V3 = [
     {"ID": 0, "WijkenEnBuurten": "GM0014    ", "Gemeentenaam_1": "Groningen                ",
@@ -89,11 +90,7 @@ class Server:
 
 @pytest.fixture
 def odata_config(tmp_path):
-    yml = load_config().path.read_text().replace(
-        '      "2018": "84286NED"\n      "2019": "84583NED"\n', "")
-    path = tmp_path / "sources.yml"
-    path.write_text(yml)
-    return load_config(path)
+    return edited_config(tmp_path, '      "2018": "84286NED"\n      "2019": "84583NED"\n', "")
 
 
 def test_fetch_follows_next_links_and_lands_long(demo, odata_config):

@@ -19,6 +19,7 @@ import pytest
 import yaml
 from basismonitor.ingestion import IngestionError, load_config, load_file
 from basismonitor.ingestion.pseudonym import pseudonymise
+from shared_data import shared_path
 
 from basismonitor.config import load_spatial
 
@@ -30,15 +31,6 @@ POINTS = {"horeca": "horeca.csv", "coffeeshops": "coffeeshops.csv",
           "bushaltes": "bushaltes.csv"}
 KEY = "test-key-of-adequate-length-0123456789"   # real incidents need >= 32 characters
 RD_X, RD_Y = (-7000, 300000), (289000, 629000)
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-
-
-def shared_path(*parts: str) -> Path:
-    """A file under ../shared (as tests/conftest.py's shared_path), skipping where absent."""
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent: these tests read the shared data next to the repository")
-    return path
 
 
 def _load(warehouse: Path, source: str, period, path: Path, config=None):

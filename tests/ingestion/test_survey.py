@@ -6,9 +6,9 @@ import warnings
 
 import pandas as pd
 import pytest
-from basismonitor.ingestion import load_config, pseudonym
+from basismonitor.ingestion import pseudonym
 from basismonitor.ingestion.pseudonym import DemoKeyWarning, pseudonymise
-from conftest import SURVEY_HEADER, TEST_KEY, Demo, csv_text, survey_rows
+from conftest import SURVEY_HEADER, TEST_KEY, Demo, csv_text, edited_config, survey_rows
 
 
 def survey_frame(wave: int, n: int = 6) -> pd.DataFrame:
@@ -115,11 +115,10 @@ def test_excel_and_parquet_deliveries(demo_areas):
 
 def test_csv_utf8_with_commas_when_configured(demo_areas, tmp_path):
     d = demo_areas
-    yml = load_config().path.read_text().replace(
+    d.config = edited_config(
+        tmp_path,
         "        role: data\n        encoding: cp1252\n",
         "        role: data\n        encoding: utf-8\n        delimiter: auto\n")
-    (tmp_path / "s.yml").write_text(yml)
-    d.config = load_config(tmp_path / "s.yml")
     path = d.write("survey", 2012, "wijkenquete_2012.csv",
                    csv_text(SURVEY_HEADER, survey_rows(2012), sep=","))
     r = loaded(d, 2012, path)

@@ -27,6 +27,11 @@ def parquet(edition, table: str) -> str:
     return f"read_parquet('{edition / (table.split('.')[-1] + '.parquet')}')"
 
 
+def scalar(sql: str):
+    """The one value a query on the exported files gives."""
+    return duckdb.sql(sql).fetchone()[0]
+
+
 def test_every_exported_mart_has_a_documented_key(refreshed):
     docs = publisher._mart_docs()
     assert set(JOIN_KEYS) == set(EXPORTED_TABLES)
@@ -49,29 +54,21 @@ def test_joins_on_the_keys_never_double_rows(edition):
     fct = parquet(edition, "fct_indicator_value")
     area = parquet(edition, "dim_area")
     status = parquet(edition, "mart_compass_status")
-    n_fct = duckdb.sql(f"select count(*) from {fct}").fetchone()[0]
-    joined = duckdb.sql(
-        f"select count(*) from {fct} f join {area} a using (area_edition, area_code)"
-    ).fetchone()[0]
+    n_fct = scalar(f"select count(*) from {fct}")
+    joined = scalar(f"select count(*) from {fct} f join {area} a using (area_edition, area_code)")
     assert joined == n_fct
     # the current division has one row per code: joining on the code alone is safe there
-    dup = duckdb.sql(
-        f"select count(*) - count(distinct area_code) from {area} where is_current_edition"
-    ).fetchone()[0]
+    dup = scalar(f"select count(*) - count(distinct area_code) from {area} "
+                 "where is_current_edition")
     assert dup == 0
     # node_code alone is ambiguous (an indicator and a theme may share it); node_key is not
-    n_status = duckdb.sql(f"select count(*) from {status}").fetchone()[0]
-    self_join = duckdb.sql(
-        f"select count(*) from {status} a join {status} b using (edition, area_code, node_key)"
-    ).fetchone()[0]
+    n_status = scalar(f"select count(*) from {status}")
+    self_join = scalar(f"select count(*) from {status} a join {status} b "
+                       "using (edition, area_code, node_key)")
     assert self_join == n_status
-    shared = duckdb.sql(
-        f"select count(*) from (select area_code, node_code from {status} "
-        "group by all having count(*) > 1)"
-    ).fetchone()[0]
-    keys_ok = duckdb.sql(
-        f"select bool_and(node_key = node_level || ':' || node_code) from {status}"
-    ).fetchone()[0]
+    shared = scalar(f"select count(*) from (select area_code, node_code from {status} "
+                    "group by all having count(*) > 1)")
+    keys_ok = scalar(f"select bool_and(node_key = node_level || ':' || node_code) from {status}")
     assert keys_ok and shared >= 0  # shared codes exist where an indicator and a theme coincide
 
 
@@ -125,8 +122,7 @@ def test_area_geometry_is_geoparquet(edition):
         f"ST_Equals(geometry::GEOMETRY, ST_GeomFromText(geometry_wkt))) "
         f"from read_parquet('{edition / 'dim_area.parquet'}')"
     ).fetchone()
-    crs = duckdb.sql(f"select any_value(crs) from read_parquet('{edition / 'dim_area.parquet'}')"
-                     ).fetchone()[0]
+    crs = scalar(f"select any_value(crs) from read_parquet('{edition / 'dim_area.parquet'}')")
     assert kind == f"GEOMETRY('{crs}')" and differ == 0
 
 
@@ -138,10 +134,8 @@ def test_list_columns_are_flat_text(edition, refreshed):
             "select array_to_string(load_ids, ',') from marts.fct_indicator_value "
             "where len(load_ids) > 0 order by all limit 1"
         ).fetchone()[0]
-    got = duckdb.sql(
-        f"select load_ids from {parquet(edition, 'fct_indicator_value')} "
-        "where load_ids <> '' order by all limit 1"
-    ).fetchone()[0]
+    got = scalar(f"select load_ids from {parquet(edition, 'fct_indicator_value')} "
+                 "where load_ids <> '' order by all limit 1")
     assert got == expected and "[" not in got
     header = (edition / "fct_indicator_value.csv").read_text().splitlines()[:3]
     assert not any("[" in line for line in header)

@@ -15,15 +15,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from shared_data import shared_path
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def shared_path(*parts: str) -> Path:
-    path = REPO.parent.joinpath("shared", *parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent: these tests read the shared data next to the repository")
-    return path
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 

@@ -446,66 +446,31 @@ def make_edition(root: Path, *, edition: int = 2024, with_development: bool = Tr
 
     root.mkdir(parents=True, exist_ok=True)
     gm = "GM0001"
+    def area(code, name, level, parent, *, edition=2019, valid_to=9999, current=True,
+             compass=False, wkt=None):
+        return dict(
+            area_edition=edition,
+            area_code=code,
+            area_name=name,
+            area_level=level,
+            parent_code=parent,
+            valid_from=edition,
+            valid_to=valid_to,
+            is_current_edition=current,
+            is_compass_area=compass,
+            geometry_wkt=wkt,
+            crs="EPSG:28992",
+        )
+
     areas = [
-        dict(
-            area_edition=2008,
-            area_code="WK000099",
-            area_name="Oude wijk",
-            area_level="wijk",
-            parent_code="SD000101",
-            valid_from=2008,
-            valid_to=2018,
-            is_current_edition=False,
-            is_compass_area=True,
-            geometry_wkt=TINY_AREAS["WK000100"][2],
-            crs="EPSG:28992",
-        ),
-        dict(
-            area_edition=2019,
-            area_code=gm,
-            area_name="Teststad",
-            area_level="gemeente",
-            parent_code=None,
-            valid_from=2019,
-            valid_to=9999,
-            is_current_edition=True,
-            is_compass_area=False,
-            geometry_wkt=None,
-            crs="EPSG:28992",
-        ),
+        area("WK000099", "Oude wijk", "wijk", "SD000101", edition=2008, valid_to=2018,
+             current=False, compass=True, wkt=TINY_AREAS["WK000100"][2]),
+        area(gm, "Teststad", "gemeente", None),
     ]
     for code, name in (("SD000101", "Stadsdeel Noord"), ("SD000102", "Stadsdeel Zuid")):
-        areas.append(
-            dict(
-                area_edition=2019,
-                area_code=code,
-                area_name=name,
-                area_level="stadsdeel",
-                parent_code=gm,
-                valid_from=2019,
-                valid_to=9999,
-                is_current_edition=True,
-                is_compass_area=False,
-                geometry_wkt=None,
-                crs="EPSG:28992",
-            )
-        )
+        areas.append(area(code, name, "stadsdeel", gm))
     for code, (name, parent, wkt) in TINY_AREAS.items():
-        areas.append(
-            dict(
-                area_edition=2019,
-                area_code=code,
-                area_name=name,
-                area_level="wijk",
-                parent_code=parent,
-                valid_from=2019,
-                valid_to=9999,
-                is_current_edition=True,
-                is_compass_area=True,
-                geometry_wkt=wkt,
-                crs="EPSG:28992",
-            )
-        )
+        areas.append(area(code, name, "wijk", parent, compass=True, wkt=wkt))
     indicators = [
         dict(
             indicator_code=c,

@@ -3,23 +3,12 @@ and the estimator's own properties (synthetic prediction, shares, bad input)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
+from shared_data import shared_path
 
 from basismonitor.stats.fay_herriot import fit_fay_herriot, fit_shares
-
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-
-
-def shared_path(*parts: str) -> Path:
-    # As tests/conftest.py's shared_path (a conftest is not importable from a sub-folder's tests).
-    path = SHARED.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"{path} is absent: these tests read the shared data next to the repository")
-    return path
 
 TOL = 1e-4
 

@@ -14,6 +14,11 @@ pytestmark = pytest.mark.shared
 COLUMNS = ["area", "n", "estimate", "se", "ci_low", "ci_high"]
 
 
+def estimate_args(data, *more: str, value: str = "api00") -> list[str]:
+    """The command line of an estimate of `value` by stype weighted by pw, plus the options `more`."""
+    return [str(data), "--value", value, "--weight", "pw", "--area", "stype", *more]
+
+
 @pytest.fixture()
 def population_csv(apistrat, tmp_path):
     path = tmp_path / "population.csv"
@@ -24,19 +29,7 @@ def population_csv(apistrat, tmp_path):
 
 def test_weights_only_matches_svyby(apistrat_path, tmp_path):
     out = tmp_path / "out.csv"
-    code = main(
-        [
-            str(apistrat_path),
-            "--value",
-            "api00",
-            "--weight",
-            "pw",
-            "--area",
-            "stype",
-            "--out",
-            str(out),
-        ]
-    )
+    code = main(estimate_args(apistrat_path, "--out", str(out)))
     assert code == 0
     result = pd.read_csv(out)
     assert list(result.columns) == COLUMNS
@@ -58,21 +51,8 @@ def test_weights_only_matches_svyby(apistrat_path, tmp_path):
 
 def test_with_population_is_stratified_with_fpc(apistrat_path, population_csv, tmp_path):
     out = tmp_path / "out.csv"
-    code = main(
-        [
-            str(apistrat_path),
-            "--value",
-            "api00",
-            "--weight",
-            "pw",
-            "--area",
-            "stype",
-            "--population",
-            str(population_csv),
-            "--out",
-            str(out),
-        ]
-    )
+    code = main(estimate_args(apistrat_path, "--population", str(population_csv),
+                              "--out", str(out)))
     assert code == 0
     got = pd.read_csv(out).set_index("area")
     # svymean(~api00, dstrat): 662.2874 SE 9.4089
@@ -90,7 +70,7 @@ def test_parquet_proportion_and_terminal_table(apistrat, tmp_path, capsys):
     frame = apistrat.assign(improved=(apistrat["api00"] - apistrat["api99"] > 50).astype(int))
     frame.loc[frame.index[:5], "improved"] = None  # missing answers are left out
     frame.to_parquet(path)
-    code = main([str(path), "--value", "improved", "--weight", "pw", "--area", "stype"])
+    code = main(estimate_args(path, value="improved"))
     assert code == 0
     text = capsys.readouterr().out
     lines = text.strip().splitlines()
@@ -99,22 +79,7 @@ def test_parquet_proportion_and_terminal_table(apistrat, tmp_path, capsys):
     # without the missing rows it is R's svymean(~I(api00 - api99 > 50), wonly)
     frame["improved"] = (apistrat["api00"] - apistrat["api99"] > 50).astype(int)
     frame.to_parquet(path)
-    assert (
-        main(
-            [
-                str(path),
-                "--value",
-                "improved",
-                "--weight",
-                "pw",
-                "--area",
-                "stype",
-                "--out",
-                str(tmp_path / "p.csv"),
-            ]
-        )
-        == 0
-    )
+    assert main(estimate_args(path, "--out", str(tmp_path / "p.csv"), value="improved")) == 0
     total = pd.read_csv(tmp_path / "p.csv").set_index("area").loc["TOTAL"]
     assert total["estimate"] == pytest.approx(0.2938489, abs=5e-8)
     assert total["se"] == pytest.approx(0.0363651, abs=5e-8)
@@ -125,20 +90,8 @@ def test_register_as_subcommand(apistrat_path, population_csv, tmp_path):
     register(parser.add_subparsers(dest="command"))
     out = tmp_path / "o.csv"
     args = parser.parse_args(
-        [
-            "estimate",
-            str(apistrat_path),
-            "--value",
-            "api00",
-            "--weight",
-            "pw",
-            "--area",
-            "stype",
-            "--population",
-            str(population_csv),
-            "--out",
-            str(out),
-        ]
+        ["estimate", *estimate_args(apistrat_path, "--population", str(population_csv),
+                                    "--out", str(out))]
     )
     assert args.func(args) == 0
     assert pd.read_csv(out)["area"].tolist() == ["E", "H", "M", "TOTAL"]
@@ -172,7 +125,7 @@ def test_input_errors(apistrat_path, tmp_path, capsys, change, message):
 
 
 def test_population_errors(apistrat_path, tmp_path, capsys):
-    base = [str(apistrat_path), "--value", "api00", "--weight", "pw", "--area", "stype"]
+    base = estimate_args(apistrat_path)
     partial = tmp_path / "partial.csv"
     partial.write_text("area,population\nE,4421\nH,755\n")
     assert main([*base, "--population", str(partial)]) != 0

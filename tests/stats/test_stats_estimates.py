@@ -65,6 +65,10 @@ def brute_force(frame, *, value, weight, domain, stratum=None, population=None, 
     return rows
 
 
+# the stratified design of synthetic()'s frame: y by area, strata with their population N
+STRATIFIED = {"value": "y", "weight": "w", "domain": "area", "stratum": "stratum", "population": "N"}
+
+
 def synthetic(seed=1, n=3000, missing=0.15):
     rng = np.random.default_rng(seed)
     stratum = rng.choice(["s1", "s2", "s3", "s4", "s5"], size=n, p=[0.3, 0.25, 0.2, 0.15, 0.1])
@@ -129,12 +133,8 @@ def test_domain_spanning_several_strata(db):
     frame = synthetic(seed=7)
     assert frame.loc[frame["area"] == "spans", "stratum"].nunique() == 2
     db.register("frame", frame)
-    out = survey_estimates(
-        db, "frame", value="y", weight="w", domain="area", stratum="stratum", population="N"
-    )
-    expected = brute_force(
-        frame, value="y", weight="w", domain="area", stratum="stratum", population="N"
-    )
+    out = survey_estimates(db, "frame", **STRATIFIED)
+    expected = brute_force(frame, **STRATIFIED)
     check(out, expected)
     # the contrast variance is not the sum of the two variances (the area is part of the city)
     row = out.set_index("domain").loc["spans"]
@@ -146,24 +146,18 @@ def test_missing_values_count_in_stratum_size(db):
     """R's na.rm=TRUE subsets the design: missing rows still count in n_h (weight-0 rows)."""
     frame = synthetic(seed=3, missing=0.3)
     db.register("frame", frame)
-    out = survey_estimates(
-        db, "frame", value="y", weight="w", domain="area", stratum="stratum", population="N"
-    )
+    out = survey_estimates(db, "frame", **STRATIFIED)
     # the same design with the missing rows kept at weight 0 (how R subsets a design)
     zeroed = frame.assign(w=np.where(frame["y"].isna(), 0.0, frame["w"]), y=frame["y"].fillna(0))
     db.register("zeroed", zeroed)
-    ref = survey_estimates(
-        db, "zeroed", value="y", weight="w", domain="area", stratum="stratum", population="N"
-    )
+    ref = survey_estimates(db, "zeroed", **STRATIFIED)
     for col in ("estimate", "se", "contrast", "contrast_se", "weighted_n"):
         np.testing.assert_allclose(out[col], ref[col], rtol=1e-9)
     assert (out["n"] < ref["n"]).all()  # n counts respondents with a value only
     # dropping the missing rows instead (n_h without them) gives different SEs
     dropped = frame.dropna(subset=["y"])
     db.register("dropped", dropped)
-    other = survey_estimates(
-        db, "dropped", value="y", weight="w", domain="area", stratum="stratum", population="N"
-    )
+    other = survey_estimates(db, "dropped", **STRATIFIED)
     assert not np.allclose(out["se"], other["se"], rtol=1e-6)
 
 
@@ -188,20 +182,14 @@ def test_group_by_equals_separate_runs(db):
     out = survey_estimates(
         db,
         "long",
-        value="y",
-        weight="w",
-        domain="area",
-        stratum="stratum",
-        population="N",
+        **STRATIFIED,
         group_by=["item"],
     )
     assert list(out.columns[:2]) == ["item", "domain"]
     for frame in frames:
         item = frame["item"].iloc[0]
         db.register("one", frame)
-        single = survey_estimates(
-            db, "one", value="y", weight="w", domain="area", stratum="stratum", population="N"
-        )
+        single = survey_estimates(db, "one", **STRATIFIED)
         part = out[out["item"] == item].drop(columns="item").reset_index(drop=True)
         pd.testing.assert_frame_equal(part, single, check_dtype=False)
 
@@ -248,15 +236,11 @@ def test_relation_kinds_agree(db):
 def test_moments_roundtrip(db):
     frame = synthetic()
     db.register("frame", frame)
-    cells = moment_sums(
-        db, "frame", value="y", weight="w", domain="area", stratum="stratum", population="N"
-    )
+    cells = moment_sums(db, "frame", **STRATIFIED)
     assert cells["n_rows"].sum() == len(frame)
     assert cells["n"].sum() == frame["y"].notna().sum()
     out = estimates_from_moments(cells)
-    ref = survey_estimates(
-        db, "frame", value="y", weight="w", domain="area", stratum="stratum", population="N"
-    )
+    ref = survey_estimates(db, "frame", **STRATIFIED)
     pd.testing.assert_frame_equal(out, ref)
 
 
@@ -324,9 +308,7 @@ def test_input_errors(db):
     small = frame.assign(N=5.0)
     db.register("small", small)
     with pytest.raises(ValueError, match="smaller than"):
-        survey_estimates(
-            db, "small", value="y", weight="w", domain="area", stratum="stratum", population="N"
-        )
+        survey_estimates(db, "small", **STRATIFIED)
     bad_w = frame.assign(w=np.where(np.arange(len(frame)) == 3, np.nan, frame["w"]))
     db.register("bad_w", bad_w)
     with pytest.raises(ValueError, match="missing"):
@@ -334,9 +316,7 @@ def test_input_errors(db):
     varying = frame.assign(N=frame["N"] + np.arange(len(frame)) % 2)
     db.register("varying", varying)
     with pytest.raises(ValueError, match="not constant"):
-        survey_estimates(
-            db, "varying", value="y", weight="w", domain="area", stratum="stratum", population="N"
-        )
+        survey_estimates(db, "varying", **STRATIFIED)
 
 
 def test_change_contrasts():
@@ -351,11 +331,7 @@ def test_change_contrasts():
             survey_estimates(
                 db,
                 wave,
-                value="y",
-                weight="w",
-                domain="area",
-                stratum="stratum",
-                population="N",
+                **STRATIFIED,
                 group_by=["item"],
             )
         )

@@ -11,6 +11,10 @@ from basismonitor.stats import rake, survey_estimates, survey_totals
 pytestmark = pytest.mark.shared
 
 
+# dstrat <- svydesign(id=~1, strata=~stype, weights=~pw, data=apistrat, fpc=~fpc)
+DSTRAT = {"weight": "pw", "domain": None, "stratum": "stype", "population": "fpc"}
+
+
 def close(actual: float, printed: float, decimals: int) -> bool:
     """``actual`` rounds to the number R printed with ``decimals`` decimals."""
     return abs(actual - printed) <= 0.5 * 10.0**-decimals + 1e-12
@@ -23,19 +27,8 @@ def total_row(frame: pd.DataFrame) -> pd.Series:
 
 
 def test_stratified_mean_with_fpc(con):
-    # dstrat <- svydesign(id=~1, strata=~stype, weights=~pw, data=apistrat, fpc=~fpc)
     # svymean(~api00, dstrat): 662.29 (662.2874) SE 9.4089
-    row = total_row(
-        survey_estimates(
-            con,
-            "apistrat",
-            value="api00",
-            weight="pw",
-            domain=None,
-            stratum="stype",
-            population="fpc",
-        )
-    )
+    row = total_row(survey_estimates(con, "apistrat", value="api00", **DSTRAT))
     assert close(row["estimate"], 662.2874, 4)
     assert close(row["se"], 9.4089, 4)
     assert row["n"] == 200
@@ -44,17 +37,7 @@ def test_stratified_mean_with_fpc(con):
 
 def test_stratified_total_with_fpc(con):
     # svytotal(~enroll, dstrat): 3687178 SE 114642
-    row = total_row(
-        survey_totals(
-            con,
-            "apistrat",
-            value="enroll",
-            weight="pw",
-            domain=None,
-            stratum="stype",
-            population="fpc",
-        )
-    )
+    row = total_row(survey_totals(con, "apistrat", value="enroll", **DSTRAT))
     assert close(row["estimate"], 3687178, 0)
     assert close(row["se"], 114642, 0)
 

@@ -52,7 +52,6 @@ import contextlib
 import ctypes
 import errno
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -67,6 +66,7 @@ from pathlib import Path
 import duckdb
 
 from basismonitor.config import DBT_PROJECT_DIR, duckdb_config
+from basismonitor.files import file_sha256
 from basismonitor.publish.columns_nl import estimation_method_nl_sql
 from basismonitor.quality.validation import PERSONAL_COLUMNS, is_personal_column
 
@@ -144,14 +144,6 @@ def check_privacy(con: duckdb.DuckDBPyConnection, tables=EXPORTED_TABLES) -> Non
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str]]:
@@ -682,7 +674,7 @@ def _write_edition(warehouse: Path, staging: Path, edition: int, validation_docs
 
     def listed(path: Path, table: str | None, rows: int | None, kind: str) -> None:
         files.append({"file": path.name, "table": table, "format": kind, "rows": rows,
-                      "bytes": path.stat().st_size, "sha256": _sha256(path)})
+                      "bytes": path.stat().st_size, "sha256": file_sha256(path)})
         on_step(f"file:{path.name}")
         if fail_after_files is not None and len(files) >= fail_after_files:
             raise RuntimeError("injected failure during publishing (test)")
@@ -750,9 +742,9 @@ def _write_edition(warehouse: Path, staging: Path, edition: int, validation_docs
     publication = {
         "edition": edition,
         "published_at": datetime.now(UTC).isoformat(),
-        "manifest_sha256": _sha256(staging / "manifest.json"),
+        "manifest_sha256": file_sha256(staging / "manifest.json"),
         "duckdb": {"file": database.name, "bytes": database.stat().st_size,
-                   "sha256": _sha256(database)},
+                   "sha256": file_sha256(database)},
     }
     (staging / "publication.json").write_text(json.dumps(publication, indent=2) + "\n",
                                               encoding="utf-8")

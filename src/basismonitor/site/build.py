@@ -38,6 +38,7 @@ import jinja2
 import numpy as np
 import pandas as pd
 
+from basismonitor.files import file_sha256
 from basismonitor.site import fmt
 from basismonitor.site.data import (
     SIMILAR_METHOD,
@@ -307,6 +308,15 @@ def model_note(row: dict) -> bool:
 def weighting_note(row: dict) -> str:
     """The note for a row with ``weighting_converged`` false (older editions lack the column)."""
     return WEIGHTING_NOTE if row.get("weighting_converged") is False else ""
+
+
+def row_note(row: dict, reason: str, indicator: bool) -> str:
+    """The note of a table row: `reason` where it is suppressed, how a composite is formed (not
+    for an indicator), and the weighting note."""
+    note = reason if row.get("suppressed") else ""
+    return "; ".join(
+        p for p in (note, "" if indicator else composite_note(row), weighting_note(row)) if p
+    )
 
 
 class SiteBuilder:
@@ -617,11 +627,8 @@ class SiteBuilder:
                 continue
             indicator = self.ed.indicator(cell.code) if cell.level == "indicator" else {}
             unit = indicator.get("unit")
-            note = view.reason if row.get("suppressed") else ""
             ind = cell.level == "indicator"
-            note = "; ".join(
-                p for p in (note, "" if ind else composite_note(row), weighting_note(row)) if p
-            )
+            note = row_note(row, view.reason, ind)
             out.append(
                 {
                     "key": cell.key,
@@ -651,10 +658,7 @@ class SiteBuilder:
             ind = cell.level == "indicator"
             unit = self.ed.indicator(cell.code).get("unit") if ind else None
             relative = ind and fmt.is_additive_total(self.ed.indicator(cell.code))
-            note = view.reason if row.get("suppressed") else ""
-            note = "; ".join(
-                p for p in (note, "" if ind else composite_note(row), weighting_note(row)) if p
-            )
+            note = row_note(row, view.reason, ind)
             out.append(
                 {
                     "key": cell.key,
@@ -899,14 +903,6 @@ def read_state(site: Path) -> dict:
     return state if isinstance(state, dict) else {}
 
 
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 _CODE_KEY: str | None = None
 
 
@@ -918,7 +914,7 @@ def site_code_key() -> str:
         for path in sorted(HERE.rglob("*")):
             if path.is_file() and "__pycache__" not in path.parts:
                 digest.update(path.relative_to(HERE).as_posix().encode() + b"\0")
-                digest.update(_file_digest(path).encode())
+                digest.update(file_sha256(path).encode())
         _CODE_KEY = digest.hexdigest()
     return _CODE_KEY
 
@@ -934,7 +930,7 @@ def edition_key(edition_dir: Path) -> str:
                                                     "validation/gate_result.json"]:
         path = edition_dir / name
         digest.update(name.encode() + b"\0"
-                      + (_file_digest(path).encode() if path.is_file() else b"-"))
+                      + (file_sha256(path).encode() if path.is_file() else b"-"))
     for path in sorted(edition_dir.iterdir()):
         if path.is_file() and not path.name.startswith("."):
             digest.update(f"{path.name}\0{human_size(path.stat().st_size)}\0".encode())

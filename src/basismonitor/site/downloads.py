@@ -225,18 +225,25 @@ def csv_cell(column: str, value) -> str:
     return str(value)
 
 
-def area_csv(tables: dict[str, pd.DataFrame]) -> bytes:
-    """The area's rows of the three tables in one long CSV; `tabel` names the table."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+def csv_records(tables: dict[str, pd.DataFrame]):
+    """The rows of an area's tables as the long CSV has them: indicator_code as node_code,
+    `tabel` naming the table, node_level 'indicator' on the facts."""
     for name, df in tables.items():
         renamed = df.rename(columns={"indicator_code": "node_code"})
         for row in renamed.to_dict(orient="records"):
             row = {**row, "tabel": name}
             if name == "fct_indicator_value":
                 row["node_level"] = "indicator"
-            writer.writerow([csv_cell(c, row.get(c)) for c in CSV_COLUMNS])
+            yield row
+
+
+def area_csv(tables: dict[str, pd.DataFrame]) -> bytes:
+    """The area's rows of the three tables in one long CSV; `tabel` names the table."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in csv_records(tables):
+        writer.writerow([csv_cell(c, row.get(c)) for c in CSV_COLUMNS])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -268,13 +275,8 @@ def nl_csv_header() -> str:
 def area_csv_nl(tables: dict[str, pd.DataFrame]) -> bytes:
     """The Dutch CSV of an area from its tables (the reference of AreaDownloads' .nl.csv)."""
     lines = [nl_csv_header()]
-    for name, df in tables.items():
-        renamed = df.rename(columns={"indicator_code": "node_code"})
-        for row in renamed.to_dict(orient="records"):
-            row = {**row, "tabel": name}
-            if name == "fct_indicator_value":
-                row["node_level"] = "indicator"
-            lines.append(";".join(nl_csv_cell(c, row.get(c)) for c in CSV_COLUMNS))
+    for row in csv_records(tables):
+        lines.append(";".join(nl_csv_cell(c, row.get(c)) for c in CSV_COLUMNS))
     return ("\ufeff" + "\n".join(lines) + "\n").encode("utf-8")
 
 
