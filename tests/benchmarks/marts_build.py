@@ -11,9 +11,9 @@ def build_marts_warehouse(root: Path, *, wijken: int, buurten_per_wijk: float,
                           respondents_per_wave: int, dbt_vars: dict | None = None) -> Path:
     """ingest -> dbt seed -> dbt run (every model, current_period EDITION plus dbt_vars) on a
     generated municipality of `wijken` wijken, 2 survey waves, 2016-2024 (seed 11)."""
+    from basismonitor.demo import DemoScale, generate
     from basismonitor.orchestration import pipeline
     from basismonitor.transform.dbt import run_dbt
-    from basismonitor.demo import DemoScale, generate
 
     scale = DemoScale(wijken=wijken, buurten_per_wijk=buurten_per_wijk,
                       respondents_per_wave=respondents_per_wave, survey_items=30,
