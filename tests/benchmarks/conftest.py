@@ -28,5 +28,5 @@ def marts_warehouse(tmp_path_factory) -> Path:
     warehouse = root / "warehouse.duckdb"
     pipeline.ingest(warehouse, root / "inbox", progress=lambda _: None)
     run_dbt("seed", warehouse)
-    run_dbt("run", warehouse, vars={"current_period": EDITION})
+    run_dbt("run", warehouse, vars={"edition": EDITION})
     return warehouse

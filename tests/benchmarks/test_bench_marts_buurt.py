@@ -30,7 +30,7 @@ def buurt_warehouse(tmp_path_factory):
     warehouse = root / "warehouse.duckdb"
     pipeline.ingest(warehouse, root / "inbox", progress=lambda _: None)
     run_dbt("seed", warehouse)
-    run_dbt("run", warehouse, vars={"current_period": EDITION, "compass_level": "buurt"})
+    run_dbt("run", warehouse, vars={"edition": EDITION, "compass_level": "buurt"})
     return warehouse
 
 
@@ -41,7 +41,7 @@ def test_hand_written_sql_and_pandas_give_dbt_numbers_on_a_buurt_compass(buurt_w
 
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(buurt_warehouse, copy)
-    values = run_marts.dbt_vars(current_period=EDITION, compass_level="buurt")
+    values = run_marts.dbt_vars(edition=EDITION, compass_level="buurt")
     sql = string.Template(run_marts.SCRIPT.read_text(encoding="utf-8")).substitute(values)
     con = run_marts._connect(copy)
     try:

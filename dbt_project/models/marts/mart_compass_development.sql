@@ -1,5 +1,5 @@
--- The development compass: how each compass area changed from base_period to current_period
--- against the city's change, on the current edition (older figures recomputed through the
+-- The development compass: how each compass area changed from base_period to the edition (var edition)
+-- against the city's change, on the current area edition (older figures recomputed through the
 -- crosswalk). Index = 100 + scale x polarity x (area change - city change) / spread, spread = the
 -- mean absolute deviation of the areas' changes from the city change. For survey indicators the
 -- difference of changes is tested with the variance of both waves' contrasts (independent samples).
@@ -12,7 +12,7 @@ facts as (
 
     select *
     from {{ ref('fct_indicator_value') }}
-    where area_edition = (select edition from {{ ref('int_area_editions') }} where is_current)
+    where area_edition = (select area_edition from {{ ref('int_area_editions') }} where is_current)
 
 ),
 
@@ -52,7 +52,7 @@ paired as (
         on base.area_code = current_.area_code
         and base.indicator_code = current_.indicator_code
         and base.period = {{ var('base_period') }}
-    where current_.period = {{ var('development_period') or var('current_period') }}
+    where current_.period = {{ var('development_period') or var('edition') }}
 
 ),
 
@@ -94,7 +94,7 @@ spreads as (
 indicator_ring as (
 
     select
-        {{ var('current_period') }} as edition,
+        {{ var('edition') }} as edition,
         compared.*,
         case
             when compared.change is null or compared.city_change is null or compared.suppression_reason is not null then null
@@ -142,7 +142,7 @@ composite_nodes as (
 
     select
         edition,
-        (select edition from {{ ref('int_area_editions') }} where is_current) as area_edition,
+        (select area_edition from {{ ref('int_area_editions') }} where is_current) as area_edition,
         gemeente_code,
         area_code,
         node_level,
@@ -184,7 +184,7 @@ final as (
     select
         cast(edition as integer) as edition,
         cast({{ var('base_period') }} as integer) as base_period,
-        cast({{ var('development_period') or var('current_period') }} as integer) as current_period,
+        cast({{ var('development_period') or var('edition') }} as integer) as current_period,
         cast(area_edition as integer) as area_edition,
         cast(gemeente_code as varchar) as gemeente_code,
         cast(area_code as varchar) as area_code,

@@ -16,7 +16,7 @@ facts as (
 
     select *
     from {{ ref('fct_indicator_value') }}
-    where area_edition = (select edition from {{ ref('int_area_editions') }} where is_current)
+    where area_edition = (select area_edition from {{ ref('int_area_editions') }} where is_current)
 
 ),
 
@@ -28,7 +28,7 @@ indicators as (
 
 current_values as (
 
-    select * from facts where period = {{ var('current_period') }}
+    select * from facts where period = {{ var('edition') }}
 
 ),
 
@@ -37,7 +37,7 @@ reference_values as (
     select gemeente_code, indicator_code, value as city_value, weighting_converged as city_weighting_converged
     from facts
     where is_city
-        and period = {% if var('reference') == 'base_year' %}{{ var('reference_year') }}{% else %}{{ var('current_period') }}{% endif %}
+        and period = {% if var('reference') == 'base_year' %}{{ var('reference_year') }}{% else %}{{ var('edition') }}{% endif %}
 
 ),
 
@@ -77,7 +77,7 @@ spreads as (
 indicator_ring as (
 
     select
-        {{ var('current_period') }} as edition,
+        {{ var('edition') }} as edition,
         -- the index compares the area with the city: flagged when either's raking failed
         compared.* replace ({{ converged_and('compared.weighting_converged', 'compared.city_weighting_converged') }} as weighting_converged),
         case
@@ -130,7 +130,7 @@ composite_nodes as (
 
     select
         edition,
-        (select edition from {{ ref('int_area_editions') }} where is_current) as area_edition,
+        (select area_edition from {{ ref('int_area_editions') }} where is_current) as area_edition,
         gemeente_code,
         area_code,
         node_level,

@@ -68,7 +68,7 @@ survey as (
     select
         estimates.indicator_code,
         estimates.wave as period,
-        respondents_edition.edition,
+        respondents_edition.area_edition,
         estimates.gemeente_code,
         estimates.area_code,
         estimates.is_city,
@@ -96,7 +96,7 @@ survey as (
     from {{ ref('int_survey_estimates') }} as estimates
     inner join indicators
         on indicators.indicator_code = estimates.indicator_code
-    inner join (select distinct wave, edition from {{ ref('int_respondents_located') }}) as respondents_edition
+    inner join (select distinct wave, area_edition from {{ ref('int_respondents_located') }}) as respondents_edition
         on respondents_edition.wave = estimates.wave
     left join survey_loads
         on survey_loads.wave = estimates.wave
@@ -121,7 +121,7 @@ no_figure as (
     select
         modelled_waves.indicator_code,
         modelled_waves.wave as period,
-        buurten.edition,
+        buurten.area_edition,
         buurten.gemeente_code,
         buurten.buurt_code as area_code,
         false as is_city,
@@ -144,10 +144,10 @@ no_figure as (
         'fay_herriot' as estimation_method,
         cast(null as double) as mse
     from modelled_waves
-    inner join (select distinct wave, edition from {{ ref('int_respondents_located') }}) as respondents_edition
+    inner join (select distinct wave, area_edition from {{ ref('int_respondents_located') }}) as respondents_edition
         on respondents_edition.wave = modelled_waves.wave
     inner join {{ ref('int_buurten_mapped_to_compass_areas') }} as buurten
-        on buurten.edition = respondents_edition.edition
+        on buurten.area_edition = respondents_edition.area_edition
         and buurten.buurt_code = buurten.area_code
     left join survey_loads
         on survey_loads.wave = modelled_waves.wave
@@ -179,7 +179,7 @@ model_survey as (
     select
         model_based.indicator_code,
         model_based.wave as period,
-        respondents_edition.edition,
+        respondents_edition.area_edition,
         model_based.gemeente_code,
         model_based.buurt_code as area_code,
         false as is_city,
@@ -216,7 +216,7 @@ model_survey as (
     from model_based
     inner join indicators
         on indicators.indicator_code = model_based.indicator_code
-    inner join (select distinct wave, edition from {{ ref('int_respondents_located') }}) as respondents_edition
+    inner join (select distinct wave, area_edition from {{ ref('int_respondents_located') }}) as respondents_edition
         on respondents_edition.wave = model_based.wave
     left join city_survey
         on city_survey.period = model_based.wave
@@ -236,7 +236,7 @@ counts as (
     select
         indicator_code,
         period,
-        edition,
+        area_edition,
         gemeente_code,
         area_code,
         is_city,
@@ -263,7 +263,7 @@ counts as (
     select
         indicator_code,
         period,
-        edition,
+        area_edition,
         gemeente_code,
         area_code,
         is_city,
