@@ -140,43 +140,14 @@ indicator_nodes as (
 
 composite_nodes as (
 
-    select
-        edition,
-        (select area_edition from {{ ref('int_area_editions') }} where is_current) as area_edition,
-        gemeente_code,
-        area_code,
-        node_level,
-        node_code,
-        parent_node_code,
-        quadrant_code,
-        is_judged,
-        cast(null as double) as value,
-        cast(null as double) as city_value,
-        cast(null as double) as base_value,
-        cast(null as double) as current_value,
-        idx as index_value,
-        {{ index_class('idx', 'is_judged') }} as class,
-        cast(null as boolean) as significant,
-        not shown as suppressed,
-        case when not shown then 'too few parts shown (' || n_children_shown || ' of ' || n_children || ')' end as suppression_reason,
-        weighting_converged,
-        n_children,
-        n_children_shown
-    from composites_classed
-
+    -- the theme, quadrant and centre rows: no figure of their own, only the index and its class
+    {{ compass_composite_nodes(ref('int_area_editions')) }}
 ),
 
 node_labels as (
 
     -- the Dutch label of every node, so a BI tool needs no lookup (issue 19)
-    select 'indicator' as node_level, indicator_code as node_code, label_nl from indicators
-    union all
-    select 'theme', theme_code, any_value(theme_label_nl) from indicators group by theme_code
-    union all
-    select 'quadrant', quadrant_code, any_value(quadrant_label_nl) from indicators group by quadrant_code
-    union all
-    select 'centre', 'centrum', 'Centrum'
-
+    {{ compass_node_labels('indicators') }}
 ),
 
 final as (
