@@ -68,10 +68,10 @@ def setup(con, n_points: int, n_buurten: int) -> None:
                          unnest(range(9)) as k) as o on true
             join vertices v on v.i = 2 * a + o.di and v.j = 2 * b + o.dj
             group by all)
-        select 2024 as edition, 'BU' || lpad(cast(a * {side} + b as varchar), 8, '0') as area_code,
+        select 2024 as area_edition, 'BU' || lpad(cast(a * {side} + b as varchar), 8, '0') as area_code,
                'buurt' as area_level, ST_AsWKB(ST_MakePolygon(ST_MakeLine(pts))) as geom_wkb
         from rings""")
-    con.execute("create or replace table editions as select 2024 as edition, 1900 as valid_from, "
+    con.execute("create or replace table editions as select 2024 as area_edition, 1900 as valid_from, "
                 "9999 as valid_to, true as is_current")
     con.execute(f"""
         create or replace table pts as

@@ -100,7 +100,7 @@ def run_child(cmd: list[str], *, timeout: float | None = None, log: Path | None 
 def dbt(warehouse: Path, command: str, args: list[str], work: Path, name: str) -> dict:
     seconds, peak, stdout = run_child(
         [sys.executable, "-c", DBT_CHILD, str(warehouse), command, json.dumps(args),
-         json.dumps({"current_period": EDITION})], log=work / f"{name}.log")
+         json.dumps({"edition": EDITION})], log=work / f"{name}.log")
     result = json.loads(stdout.rsplit("RESULT ", 1)[1])
     models = {n["node"].split(".", 2)[-1]: n["seconds"] for n in result["nodes"] if n["node"].startswith("model.")}
     return {"seconds": seconds, "inside": result["seconds"], "peak_mib": peak,
@@ -194,14 +194,14 @@ def main(argv=None) -> int:
                 r["build"] = {"seconds": seconds, "peak_mib": peak}
             seconds, peak, stdout = run_child(
                 [sys.executable, str(HERE / "handwritten" / "run_marts.py"), str(warehouse),
-                 "--current-period", str(EDITION)])
+                 "--edition", str(EDITION)])
             r["handwritten"] = {"seconds": seconds, "peak_mib": peak,
                                 "inside": float(stdout.rsplit("marts: ", 1)[1].split("s")[0])}
             pandas_out = work / "pandas"
             try:
                 seconds, peak, stdout = run_child(
                     [sys.executable, str(HERE / "pandas_baseline.py"), str(warehouse),
-                     "--current-period", str(EDITION), "--out", str(pandas_out)], timeout=args.timeout)
+                     "--edition", str(EDITION), "--out", str(pandas_out)], timeout=args.timeout)
                 r["pandas"] = {"seconds": seconds, "peak_mib": peak,
                                "inside": float(stdout.rsplit("marts: ", 1)[1].split("s")[0])}
             except Timeout:

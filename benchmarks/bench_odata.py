@@ -6,7 +6,7 @@ clients reading filtered 1,000-row pages for 60 s while the next edition is publ
 
 1. A synthetic edition of national size is generated into a scratch exports folder: the marts
    fct_indicator_value, dim_area, dim_indicator and dim_period with the columns and types of the
-   dbt contract (dbt_project/models/marts/_marts__models.yml), --rows fact rows (100 indicators x
+   dbt contract (dbt_project/models/marts/<model>.yml), --rows fact rows (100 indicators x
    4 periods x areas), sorted by the publisher's grain (publish.SORT_KEYS) as a published edition
    is; written read-only as exports/2024/basismonitor_2024.duckdb.
 2. `basismonitor serve` runs as its own process (the command users run) on 127.0.0.1.
@@ -42,13 +42,12 @@ from pathlib import Path
 import duckdb
 import psutil
 import requests
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 from _common import load, machine  # noqa: E402
 
-from basismonitor.publish.exports import MARTS_YAML, SORT_KEYS, _move_into_place, _point_latest  # noqa: E402
+from basismonitor.publish.exports import SORT_KEYS, _move_into_place, _point_latest, mart_models  # noqa: E402
 from basismonitor.serve.loadtest import run_load  # noqa: E402
 
 INDICATORS, PERIODS = 100, (2021, 2022, 2023, 2024)
@@ -56,9 +55,8 @@ TABLES = ("fct_indicator_value", "dim_area", "dim_indicator", "dim_period")
 
 
 def contract() -> dict[str, list[tuple[str, str]]]:
-    spec = yaml.safe_load(MARTS_YAML.read_text(encoding="utf-8"))
     return {m["name"]: [(c["name"], c.get("data_type") or "varchar") for c in m["columns"]]
-            for m in spec["models"] if m["name"] in TABLES}
+            for m in mart_models() if m["name"] in TABLES}
 
 
 def synthetic(name: str, dtype: str, n: str) -> str:

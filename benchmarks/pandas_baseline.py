@@ -1,6 +1,6 @@
 """The compass marts in plain pandas: what an analyst would write (read the tables, merge, groupby).
 
-    python benchmarks/pandas_baseline.py WAREHOUSE [--current-period 2024] [--base-period 2016]
+    python benchmarks/pandas_baseline.py WAREHOUSE [--edition 2024] [--base-period 2016]
 
 Reads the landed sources (raw.*), the catalogue (catalogue.*) and, like the hand-written SQL, ONE
 intermediate of the dbt build: intermediate.int_survey_estimates (the survey estimator, a dbt
@@ -116,7 +116,7 @@ def read_inputs(con) -> dict[str, pd.DataFrame]:
 
 
 def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
-    current_period, base_period = int(v["current_period"]), int(v["base_period"])
+    edition, base_period = int(v["edition"]), int(v["base_period"])
     level = v["compass_level"]
     ind = d["indicators"]
 
@@ -522,7 +522,7 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
     old = values[values["edition"] != current].assign(is_native=True)
     old["harmonisation_method"] = "as published on edition " + old["edition"].astype(int).astype(str)
     combined = pd.concat([h, cities, old], ignore_index=True)
-    combined = combined[combined["period"] <= current_period]
+    combined = combined[combined["period"] <= edition]
 
     shown = combined["suppression_reason"].isna()
 
@@ -558,7 +558,7 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
     dim["theme_weight"] = dim.pop("weight").fillna(1.0).astype(float)
     dim["is_judged_node"] = dim["is_judged"].astype(bool) & (dim["polarity"] != 0)
     facts = fct[fct["area_edition"] == current]
-    cur = facts[facts["period"] == current_period]
+    cur = facts[facts["period"] == edition]
     scale, lo, hi = float(v["index_scale"]), float(v["index_min"]), float(v["index_max"])
 
     def index(frame, x, ref):
@@ -712,7 +712,7 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
     s_comp = rings(status)
     status_mart = pd.concat([
         pd.DataFrame({
-            "edition": current_period, "area_edition": status["area_edition"], "gemeente_code": status["gemeente_code"],
+            "edition": edition, "area_edition": status["area_edition"], "gemeente_code": status["gemeente_code"],
             "area_code": status["area_code"], "node_level": "indicator", "node_code": status["indicator_code"],
             "parent_node_code": status["theme_code"], "quadrant_code": status["quadrant_code"],
             "is_judged": status["is_judged_node"], "value": status["value"].where(status["idx"].notna()),
@@ -727,7 +727,7 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
             "weighting_converged": status["weighting_converged"],
             "estimation_method": status["estimation_method"]}),
         pd.DataFrame({
-            "edition": current_period, "area_edition": current, "gemeente_code": s_comp["gemeente_code"],
+            "edition": edition, "area_edition": current, "gemeente_code": s_comp["gemeente_code"],
             "area_code": s_comp["area_code"], "node_level": s_comp["node_level"], "node_code": s_comp["node_code"],
             "parent_node_code": s_comp["parent_node_code"], "quadrant_code": s_comp["quadrant_code"],
             "is_judged": s_comp["is_judged"], "value": np.nan, "city_value": np.nan, "index_value": s_comp["idx"],
@@ -742,7 +742,7 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
     d_comp = rings(dev)
     development_mart = pd.concat([
         pd.DataFrame({
-            "edition": current_period, "base_period": base_period, "current_period": current_period,
+            "edition": edition, "base_period": base_period, "current_period": edition,
             "area_edition": dev["area_edition"],
             "gemeente_code": dev["gemeente_code"], "area_code": dev["area_code"], "node_level": "indicator",
             "node_code": dev["indicator_code"], "parent_node_code": dev["theme_code"],
@@ -754,7 +754,7 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
                 np.where(dev["idx"].isna(), "no city change", None), index=dev.index)),
             "n_children": None, "n_children_shown": None, "weighting_converged": dev["weighting_converged"]}),
         pd.DataFrame({
-            "edition": current_period, "base_period": base_period, "current_period": current_period,
+            "edition": edition, "base_period": base_period, "current_period": edition,
             "area_edition": current,
             "gemeente_code": d_comp["gemeente_code"], "area_code": d_comp["area_code"],
             "node_level": d_comp["node_level"], "node_code": d_comp["node_code"],
@@ -770,14 +770,14 @@ def compute(d: dict[str, pd.DataFrame], v: dict) -> dict[str, pd.DataFrame]:
             "mart_compass_development": development_mart}
 
 
-def run(warehouse: Path, *, current_period: int | None = None, base_period: int | None = None):
+def run(warehouse: Path, *, edition: int | None = None, base_period: int | None = None):
     """Read the inputs and compute the marts; returns (marts, seconds) with reading included."""
     import duckdb
 
     sys.path.insert(0, str(Path(__file__).resolve().parent / "handwritten"))
     from run_marts import dbt_vars
 
-    values = dbt_vars(current_period=current_period, base_period=base_period)
+    values = dbt_vars(edition=edition, base_period=base_period)
     start = time.perf_counter()
     with duckdb.connect(str(warehouse), read_only=True) as con:
         inputs = read_inputs(con)
@@ -788,11 +788,11 @@ def run(warehouse: Path, *, current_period: int | None = None, base_period: int 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("warehouse", type=Path)
-    parser.add_argument("--current-period", type=int)
+    parser.add_argument("--edition", "--current-period", type=int)
     parser.add_argument("--base-period", type=int)
     parser.add_argument("--out", type=Path, help="write the marts as Parquet files into this folder")
     args = parser.parse_args(argv)
-    marts, seconds = run(args.warehouse, current_period=args.current_period, base_period=args.base_period)
+    marts, seconds = run(args.warehouse, edition=args.edition, base_period=args.base_period)
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
         for name, frame in marts.items():

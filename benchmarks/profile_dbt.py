@@ -47,7 +47,7 @@ def main(argv=None) -> int:
     dbt_args = (["--select", *args.select] if args.select else []) + (
         ["--exclude", *args.exclude] if args.exclude else []) + (
         ["--threads", str(args.threads)] if args.threads else [])
-    nodes = run_dbt("run", args.warehouse, args=dbt_args, vars={"current_period": args.edition})
+    nodes = run_dbt("run", args.warehouse, args=dbt_args, vars={"edition": args.edition})
     wall = time.perf_counter() - start
     summed = sum(n["seconds"] for n in nodes)
     print(f"dbt run: {wall:.1f}s wall (dbt's start-up, parsing and closing the warehouse included), "

@@ -69,7 +69,7 @@ def test_dbt_ran_once_through_cosmos_and_every_node_task_reported(airflow_run):
     _, _, done = airflow_run
     log = done.stdout + done.stderr
     assert log.count("Trying to run dbtRunner with") == 1
-    assert "'--vars', 'current_period: 2024\\n'" in log
+    assert "'--vars', 'edition: 2024\\n'" in log
     assert "end task task_id=transform.dbt_producer_watcher " in log
     for task in ("transform.stg_areas__areas.run", "transform.mart_compass_status.run",
                  "transform.mart_compass_status.test", "transform.indicators.seed"):

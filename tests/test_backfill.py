@@ -68,7 +68,7 @@ def test_backfill_builds_the_requested_edition(backfill):
     """The run's edition and base period reach dbt: the warehouse's marts are edition 2016's."""
     root, newer, first, _, _ = backfill
     log = first.stdout + first.stderr
-    assert "'--vars', 'base_period: 2012\\ncurrent_period: 2016\\n'" in log
+    assert "'--vars', 'base_period: 2012\\nedition: 2016\\n'" in log
     assert "end task task_id=transform.dbt_producer_watcher " in log
     with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
         assert con.sql("select distinct edition from marts.mart_compass_status").fetchall() == [(2016,)]

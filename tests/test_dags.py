@@ -188,10 +188,10 @@ def test_dbt_gets_the_runs_edition_base_period_warehouse_and_full_rebuild(dagbag
     op = Operator()
     dbt_run_settings({"params": {"edition": 2016, "base_period": 2012},
                       "logical_date": datetime(2025, 3, 1, tzinfo=UTC)}, op)
-    assert op.vars == {"current_period": 2016, "base_period": 2012}
+    assert op.vars == {"edition": 2016, "base_period": 2012}
     assert op.env["BASISMONITOR_WAREHOUSE"] == str((tmp_path / "wh.duckdb").resolve())
     dbt_run_settings({"params": {}, "logical_date": datetime(2027, 3, 1, tzinfo=UTC)}, op)
-    assert op.vars == {"current_period": 2026}
+    assert op.vars == {"edition": 2026}
 
 
 def test_a_base_period_not_before_the_edition_stops_before_dbt():

@@ -609,7 +609,7 @@ select
     cast(round(case when suppression_reason is null then mse end, 12) as double) as mse,
     cast(round(case when suppression_reason is null and value <> 0 then sqrt(mse) / abs(value) end, 6) as double) as cv
 from harmonised
-where period <= ${current_period};
+where period <= ${edition};
 
 -- ---- the compasses -------------------------------------------------------------------------------
 
@@ -644,12 +644,12 @@ inner join catalogue.quadrants as q on q.quadrant_code = t.quadrant_code;
 create or replace temp table facts as
 select * from hand.fct_indicator_value
 where area_edition = (select edition from current_edition)
-    and period in (${current_period}, ${base_period});
+    and period in (${edition}, ${base_period});
 
 -- the status compass's indicator ring
 create or replace temp table status_ring as
 with
-cur as (select * from facts where period = ${current_period}),
+cur as (select * from facts where period = ${edition}),
 city as (select gemeente_code, indicator_code, value as city_value, weighting_converged as city_wc from cur where is_city),
 compared as (
     select
@@ -683,7 +683,7 @@ left join spreads as s on s.gemeente_code = compared.gemeente_code and s.indicat
 -- the development compass's indicator ring
 create or replace temp table development_ring as
 with
-cur as (select * from facts where period = ${current_period}),
+cur as (select * from facts where period = ${edition}),
 base as (select * from facts where period = ${base_period}),
 paired as (
     select
@@ -819,7 +819,7 @@ select nodes.*, cast(nodes.node_level || ':' || nodes.node_code as varchar) as n
     cast(l.label_nl as varchar) as node_label_nl
 from (
 select
-    cast(${current_period} as integer) as edition,
+    cast(${edition} as integer) as edition,
     cast(area_edition as integer) as area_edition,
     cast(gemeente_code as varchar) as gemeente_code,
     cast(area_code as varchar) as area_code,
@@ -850,7 +850,7 @@ select
 from status_ring
 union all
 select
-    cast(${current_period} as integer), (select edition from current_edition), gemeente_code, area_code,
+    cast(${edition} as integer), (select edition from current_edition), gemeente_code, area_code,
     node_level, node_code, parent_node_code, quadrant_code, is_judged,
     null, null, idx, index_class(idx, is_judged), null, not shown,
     case when not shown then 'too few parts shown (' || n_children_shown || ' of ' || n_children || ')' end,
@@ -865,9 +865,9 @@ select nodes.*, cast(nodes.node_level || ':' || nodes.node_code as varchar) as n
     cast(l.label_nl as varchar) as node_label_nl
 from (
 select
-    cast(${current_period} as integer) as edition,
+    cast(${edition} as integer) as edition,
     cast(${base_period} as integer) as base_period,
-    cast(${current_period} as integer) as current_period,
+    cast(${edition} as integer) as current_period,
     cast(area_edition as integer) as area_edition,
     cast(gemeente_code as varchar) as gemeente_code,
     cast(area_code as varchar) as area_code,
@@ -895,7 +895,7 @@ select
 from development_ring
 union all
 select
-    cast(${current_period} as integer), cast(${base_period} as integer), cast(${current_period} as integer),
+    cast(${edition} as integer), cast(${base_period} as integer), cast(${edition} as integer),
     (select edition from current_edition),
     gemeente_code, area_code, node_level, node_code, parent_node_code, quadrant_code, is_judged,
     null, null, null, null, idx, index_class(idx, is_judged), null, not shown,

@@ -1,9 +1,9 @@
 """Run the hand-written marts script (marts.sql) on a warehouse after ingest and the dbt build.
 
-    python benchmarks/handwritten/run_marts.py WAREHOUSE [--current-period 2024] [--base-period 2016]
+    python benchmarks/handwritten/run_marts.py WAREHOUSE [--edition 2024] [--base-period 2016]
                                                [--per-statement]
 
-Fills in the dbt project's vars (dbt_project.yml; --current-period / --base-period override them as
+Fills in the dbt project's vars (dbt_project.yml; --edition / --base-period override them as
 `basismonitor build` does) and writes hand.fct_indicator_value, hand.mart_compass_status and
 hand.mart_compass_development. The script reads raw.*, catalogue.* and, as its one intermediate of
 the dbt build, intermediate.int_survey_estimates (see marts.sql).
@@ -31,17 +31,17 @@ def dbt_vars(**overrides) -> dict:
     return values
 
 
-def render(current_period: int | None = None, base_period: int | None = None) -> str:
-    values = dbt_vars(current_period=current_period, base_period=base_period)
+def render(edition: int | None = None, base_period: int | None = None) -> str:
+    values = dbt_vars(edition=edition, base_period=base_period)
     if values.get("reference") != "current":
         raise NotImplementedError("marts.sql implements reference: current only (the default)")
     return string.Template(SCRIPT.read_text(encoding="utf-8")).substitute(values)
 
 
-def run(warehouse: Path, *, current_period: int | None = None, base_period: int | None = None,
+def run(warehouse: Path, *, edition: int | None = None, base_period: int | None = None,
         threads: int | None = None) -> float:
     """Run the script in its own connection; returns its wall time in seconds (connect included)."""
-    sql = render(current_period, base_period)
+    sql = render(edition, base_period)
     start = time.perf_counter()
     con = _connect(warehouse, threads)
     try:
@@ -78,11 +78,11 @@ def statements(sql: str) -> list[tuple[str, str]]:
     return out
 
 
-def run_per_statement(warehouse: Path, *, current_period: int | None = None,
+def run_per_statement(warehouse: Path, *, edition: int | None = None,
                       base_period: int | None = None) -> list[tuple[str, float]]:
     """Run the script one statement at a time in one connection (the same work as run());
     returns each statement's wall time, then ("connect", ...) and ("close", ...)."""
-    parts = statements(render(current_period, base_period))
+    parts = statements(render(edition, base_period))
     start = time.perf_counter()
     con = _connect(warehouse)
     times = [("connect", time.perf_counter() - start)]
@@ -101,19 +101,19 @@ def run_per_statement(warehouse: Path, *, current_period: int | None = None,
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("warehouse", type=Path)
-    parser.add_argument("--current-period", type=int)
+    parser.add_argument("--edition", "--current-period", type=int)
     parser.add_argument("--base-period", type=int)
     parser.add_argument("--per-statement", action="store_true",
                         help="run and time the statements one by one (where the time goes)")
     args = parser.parse_args(argv)
     if args.per_statement:
-        times = run_per_statement(args.warehouse, current_period=args.current_period,
+        times = run_per_statement(args.warehouse, edition=args.edition,
                                   base_period=args.base_period)
         for name, seconds in times:
             print(f"{seconds:8.2f}s  {name}")
         print(f"{sum(t for _, t in times):8.2f}s  hand-written marts, statement by statement")
         return 0
-    seconds = run(args.warehouse, current_period=args.current_period, base_period=args.base_period)
+    seconds = run(args.warehouse, edition=args.edition, base_period=args.base_period)
     print(f"hand-written marts: {seconds:.2f}s")
     return 0
 

@@ -43,9 +43,9 @@
         {{ compass_class('index_value', 'is_judged', 'is_survey', 'significant') }}
 {%- endmacro %}
 
-{% macro edition_for_period(period_expr) -%}
+{% macro area_edition_for_period(period_expr) -%}
     {#- The area edition in force in a period (the earliest edition also holds before its year). -#}
-    (select max(e.edition) from {{ ref('int_area_editions') }} as e where {{ period_expr }} between e.valid_from and e.valid_to)
+    (select max(e.area_edition) from {{ ref('int_area_editions') }} as e where {{ period_expr }} between e.valid_from and e.valid_to)
 {%- endmacro %}
 
 {% macro is_additive_total(indicator_alias) -%}

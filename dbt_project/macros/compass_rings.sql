@@ -98,3 +98,42 @@ composites_classed as (
 
 )
 {% endmacro %}
+
+{#- The composite nodes (theme, quadrant, centre) of a compass mart from compass_rings'
+    composites_classed, on the current area edition of `area_editions` (the int_area_editions
+    relation the mart passes in). Only the columns both compasses share: a mart's figure columns
+    (value, city_value, base_value, n_unweighted, ...) stay null by its `union all by name` with
+    its indicator nodes, and its final select casts every column. -#}
+{% macro compass_composite_nodes(area_editions) %}
+    select
+        edition,
+        (select area_edition from {{ area_editions }} where is_current) as area_edition,
+        gemeente_code,
+        area_code,
+        node_level,
+        node_code,
+        parent_node_code,
+        quadrant_code,
+        is_judged,
+        idx as index_value,
+        {{ index_class('idx', 'is_judged') }} as class,
+        cast(null as boolean) as significant,
+        not shown as suppressed,
+        case when not shown then 'too few parts shown (' || n_children_shown || ' of ' || n_children || ')' end as suppression_reason,
+        weighting_converged,
+        n_children,
+        n_children_shown
+    from composites_classed
+{% endmacro %}
+
+{#- The Dutch label of every node of a compass (issue 19: a BI tool needs no lookup), from the
+    mart's `indicators` CTE (dim_indicator's rows). -#}
+{% macro compass_node_labels(indicators) %}
+    select 'indicator' as node_level, indicator_code as node_code, label_nl from {{ indicators }}
+    union all
+    select 'theme', theme_code, any_value(theme_label_nl) from {{ indicators }} group by theme_code
+    union all
+    select 'quadrant', quadrant_code, any_value(quadrant_label_nl) from {{ indicators }} group by quadrant_code
+    union all
+    select 'centre', 'centrum', 'Centrum'
+{% endmacro %}

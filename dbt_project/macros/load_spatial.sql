@@ -17,33 +17,33 @@
 {%- endmacro %}
 
 {#- Places points in the buurten of the division in force in their year: `points` is a relation or
-    CTE with point_id, year, x_rd, y_rd (RD New). Returns point_id, year, edition, buurt_code for
+    CTE with point_id, year, x_rd, y_rd (RD New). Returns point_id, year, area_edition, buurt_code for
     the points that lie in a buurt (inside or on its border; a point on a shared border falls to the buurt with
     the lowest code); points outside every buurt give no row. The spatial predicate stands alone
     in a join of two plain scans so DuckDB plans its spatial (R-tree) join (with any join before
     it on the point side DuckDB fell back to a nested loop: 170x slower, benchmarks/bench_locate.py);
-    the edition is chosen after it by an equi-join. -#}
+    the area edition is chosen after it by an equi-join. -#}
 {% macro locate_in_buurten(points) -%}
-    select located.point_id, located.year, located.edition, min(located.buurt_code) as buurt_code
+    select located.point_id, located.year, located.area_edition, min(located.buurt_code) as buurt_code
     from (
-        select p.point_id, p.year, b.edition, b.area_code as buurt_code
+        select p.point_id, p.year, b.area_edition, b.area_code as buurt_code
         from (select point_id, year, ST_Point(x_rd, y_rd) as pt from {{ points }}
               where x_rd is not null and y_rd is not null) as p
         inner join (
-            select edition, area_code, ST_GeomFromWKB(geom_wkb) as geom
+            select area_edition, area_code, ST_GeomFromWKB(geom_wkb) as geom
             from {{ ref('int_area_geometries') }} where area_level = 'buurt'
         ) as b
             on ST_Intersects(b.geom, p.pt)
     ) as located
-    -- the edition in force in the point's year, as an equi-join on a small year -> edition table
+    -- the area edition in force in the point's year, as an equi-join on a small year -> area_edition table
     inner join (
-        select distinct pts.year, e.edition
+        select distinct pts.year, e.area_edition
         from {{ points }} as pts
         inner join {{ ref('int_area_editions') }} as e
             on pts.year between e.valid_from and e.valid_to
     ) as in_force
         on in_force.year = located.year
-        and in_force.edition = located.edition
+        and in_force.area_edition = located.area_edition
     group by all
 {%- endmacro %}
 

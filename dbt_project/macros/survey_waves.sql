@@ -12,6 +12,8 @@
   from add_fingerprint_columns (a pre-hook outside the transaction: DuckDB refuses to commit an
   ALTER of a table that the Python model's own cursor read meanwhile); its rows have no
   fingerprint, so they are all deleted and every wave is recomputed.
+  add_fingerprint_columns also renames a table's column edition to area_edition (issue 22: the
+  area division's edition), so a warehouse built before the rename keeps its raked waves.
 #}
 {% macro add_fingerprint_columns() %}
   {%- if execute and is_incremental() -%}
@@ -19,6 +21,10 @@
     {%- if 'input_fingerprint' not in columns -%}
       alter table {{ this }} add column input_fingerprint varchar;
       alter table {{ this }} add column built_at timestamp;
+    {% endif -%}
+    {#- issue 22: the area division's edition is the column area_edition (it was edition) -#}
+    {%- if 'edition' in columns and 'area_edition' not in columns -%}
+      alter table {{ this }} rename column edition to area_edition;
     {% endif -%}
   {%- endif %}
   select 1

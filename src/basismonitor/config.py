@@ -7,6 +7,7 @@ configuration; deployments set the BASISMONITOR_* variables (see docs/DEPLOYMENT
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -85,14 +86,16 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         file = read_settings_file(os.environ.get("BASISMONITOR_SETTINGS"))
-        edition = os.environ.get("BASISMONITOR_EDITION") or file.get("edition") or 2024
+        dbt_vars = renamed_vars(dict(file.get("vars") or {}), "the settings file's `vars:`")
+        edition = (os.environ.get("BASISMONITOR_EDITION") or file.get("edition")
+                   or dbt_vars.get("edition") or 2024)
         return cls(
             warehouse=_path("BASISMONITOR_WAREHOUSE", PROJECT_ROOT / "warehouse" / "basismonitor.duckdb"),
             exports=_path("BASISMONITOR_EXPORTS", PROJECT_ROOT / "exports"),
             inbox=_path("BASISMONITOR_INBOX", PROJECT_ROOT / "inbox"),
             edition=int(edition),
             base_period=int(file["base_period"]) if file.get("base_period") else None,
-            dbt_vars=dict(file.get("vars") or {}),
+            dbt_vars=dbt_vars,
         )
 
 
@@ -135,7 +138,32 @@ def parse_vars(text: str | None) -> dict:
         raise SettingsError(f"--vars is not a YAML/JSON mapping: {exc}") from exc
     if not isinstance(data, dict):
         raise SettingsError(f"--vars must be a mapping such as '{{compass_level: buurt}}', got {text!r}")
-    return data
+    return renamed_vars(data, "--vars")
+
+
+# dbt vars renamed since: old name -> new name. `current_period` became `edition` (issue 22): the
+# edition is the publication, the survey wave the compass shows; `area_edition` is the year of an
+# area division. The old name is still read, with a warning printed once per process.
+RENAMED_VARS = {"current_period": "edition"}
+_warned: set[str] = set()
+
+
+def renamed_vars(dbt_vars: dict, where: str) -> dict:
+    """dbt vars with the renamed ones under their new name (a warning once per old name)."""
+    out = dict(dbt_vars)
+    for old, new in RENAMED_VARS.items():
+        if old not in out:
+            continue
+        value = out.pop(old)
+        if new in out and out[new] != value:
+            raise SettingsError(f"{where}: `{old}` ({value}) is the old name of `{new}` ({out[new]}); "
+                                f"give `{new}` only")
+        out[new] = value
+        if old not in _warned:
+            _warned.add(old)
+            print(f"DeprecationWarning: {where}: the dbt var `{old}` is now called `{new}`; "
+                  f"`{old}` is read as `{new}` for now", file=sys.stderr)
+    return out
 
 
 class SettingsError(ValueError):

@@ -9,7 +9,7 @@ EDITION = 2024
 
 def build_marts_warehouse(root: Path, *, wijken: int, buurten_per_wijk: float,
                           respondents_per_wave: int, dbt_vars: dict | None = None) -> Path:
-    """ingest -> dbt seed -> dbt run (every model, current_period EDITION plus dbt_vars) on a
+    """ingest -> dbt seed -> dbt run (every model, edition EDITION plus dbt_vars) on a
     generated municipality of `wijken` wijken, 2 survey waves, 2016-2024 (seed 11)."""
     from basismonitor.demo import DemoScale, generate
     from basismonitor.orchestration import pipeline
@@ -22,5 +22,5 @@ def build_marts_warehouse(root: Path, *, wijken: int, buurten_per_wijk: float,
     warehouse = root / "warehouse.duckdb"
     pipeline.ingest(warehouse, root / "inbox", progress=lambda _: None)
     run_dbt("seed", warehouse)
-    run_dbt("run", warehouse, vars={"current_period": EDITION, **(dbt_vars or {})})
+    run_dbt("run", warehouse, vars={"edition": EDITION, **(dbt_vars or {})})
     return warehouse

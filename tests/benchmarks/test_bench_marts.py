@@ -19,8 +19,8 @@ def three(marts_warehouse, tmp_path_factory):
 
     copy = tmp_path_factory.mktemp("hand") / "warehouse.duckdb"
     shutil.copyfile(marts_warehouse, copy)
-    run_marts.run(copy, current_period=EDITION)
-    pandas_marts, _ = pandas_baseline.run(marts_warehouse, current_period=EDITION)
+    run_marts.run(copy, edition=EDITION)
+    pandas_marts, _ = pandas_baseline.run(marts_warehouse, edition=EDITION)
     with duckdb.connect(str(copy), read_only=True) as con:
         return read_marts(con, "marts"), read_marts(con, "hand"), pandas_marts, copy
 
@@ -110,7 +110,7 @@ def test_the_script_run_statement_by_statement_does_the_same_work(marts_warehous
 
     copy = tmp_path / "warehouse.duckdb"
     shutil.copyfile(marts_warehouse, copy)
-    times = run_marts.run_per_statement(copy, current_period=EDITION)
+    times = run_marts.run_per_statement(copy, edition=EDITION)
     names = [name for name, _ in times]
     assert names[0] == "connect" and names[-1] == "close"
     assert len(names) == len(run_marts.statements(run_marts.render(EDITION))) + 2

@@ -126,7 +126,7 @@ def workspace(refreshed, tmp_path_factory) -> DbtWorkspace:
         warehouse=warehouse,
         target=root / "target",
         logs=root / "logs",
-        vars={"current_period": refreshed.edition, "base_period": refreshed.base_period},
+        vars={"edition": refreshed.edition, "base_period": refreshed.base_period},
     )
 
 

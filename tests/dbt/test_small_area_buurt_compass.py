@@ -57,7 +57,7 @@ def _covariate_buurten(con) -> pd.DataFrame:
     settings = con.sql("select indicator_code, covariates from catalogue.indicator_small_area "
                        "where use_at_buurt and indicator_code in (select indicator_code from "
                        f"intermediate.int_survey_estimates where wave = {EDITION})").df()
-    edition = con.sql("select distinct edition from intermediate.int_respondents_located "
+    edition = con.sql("select distinct area_edition from intermediate.int_respondents_located "
                       f"where wave = {EDITION}").fetchone()[0]
     year = con.sql(f"select max(period) from intermediate.int_buurt_covariates "
                    f"where period <= {EDITION}").fetchone()[0]
@@ -68,7 +68,7 @@ def _covariate_buurten(con) -> pd.DataFrame:
             f"select '{code}' as indicator_code, c.buurt_code "
             f"from intermediate.int_buurt_covariates c "
             f"join intermediate.int_buurten_mapped_to_compass_areas b "
-            f"on b.buurt_code = c.buurt_code and b.edition = {edition} "
+            f"on b.buurt_code = c.buurt_code and b.area_edition = {edition} "
             f"where c.period = {year} and {present}").df())
     return pd.concat(frames, ignore_index=True)
 

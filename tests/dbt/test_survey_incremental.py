@@ -53,7 +53,7 @@ def run(warehouse: Path, *, full_refresh: bool = False) -> None:
     if full_refresh:
         args.append("--full-refresh")
     run_dbt(
-        "build", warehouse, args=args, vars={"current_period": EDITION, "base_period": BASE_PERIOD}
+        "build", warehouse, args=args, vars={"edition": EDITION, "base_period": BASE_PERIOD}
     )
 
 
@@ -264,7 +264,7 @@ def test_changed_only_build_builds_what_the_changed_source_reaches(landed: Lande
     warehouse = tmp_path / "changed" / landed.warehouse.name
     warehouse.parent.mkdir()
     shutil.copyfile(landed.warehouse, warehouse)  # the fixture's last build recorded its state
-    vars_ = {"current_period": EDITION, "base_period": BASE_PERIOD}
+    vars_ = {"edition": EDITION, "base_period": BASE_PERIOD}
 
     unchanged = plan_build(warehouse, vars_)
     assert unchanged.nothing_to_build, unchanged.reason

@@ -24,7 +24,7 @@ def sae(refreshed):
         ).df()
         buurten = con.sql(
             "select distinct buurt_code from intermediate.int_buurten_mapped_to_compass_areas "
-            "where edition = (select edition from intermediate.int_area_editions "
+            "where area_edition = (select area_edition from intermediate.int_area_editions "
             f"where {refreshed.edition} between valid_from and valid_to)"
         ).df()
         settings = con.sql("select * from catalogue.indicator_small_area").df()

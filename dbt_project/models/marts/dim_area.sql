@@ -8,7 +8,7 @@ editions as (select * from {{ ref('int_area_editions') }}),
 final as (
 
     select
-        cast(areas.edition as integer) as area_edition,
+        cast(areas.area_edition as integer) as area_edition,
         cast(areas.area_code as varchar) as area_code,
         cast(areas.area_name as varchar) as area_name,
         cast(areas.area_level as varchar) as area_level,
@@ -20,7 +20,7 @@ final as (
         cast(areas.geometry_wkt as varchar) as geometry_wkt,
         cast(areas.crs as varchar) as crs
     from areas
-    inner join editions on editions.edition = areas.edition
+    inner join editions on editions.area_edition = areas.area_edition
 
 )
 

@@ -19,8 +19,8 @@ final as (
         cast(has_survey as boolean) as has_survey_wave,
         cast(has_registry as boolean) as has_registry,
         cast(has_activities as boolean) as has_activities,
-        cast((select max(e.edition) from {{ ref('int_area_editions') }} as e where periods.period between e.valid_from and e.valid_to) as integer) as area_edition,
-        cast(periods.period = {{ var('current_period') }} as boolean) as is_current_period,
+        cast((select max(e.area_edition) from {{ ref('int_area_editions') }} as e where periods.period between e.valid_from and e.valid_to) as integer) as area_edition,
+        cast(periods.period = {{ var('edition') }} as boolean) as is_current_period,
         cast(periods.period = {{ var('base_period') }} as boolean) as is_base_period
     from periods
 

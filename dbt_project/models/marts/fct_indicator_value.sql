@@ -11,7 +11,7 @@ with
 
 harmonised as (
 
-    select *, edition <> (select edition from {{ ref('int_area_editions') }} where is_current) as _old
+    select *, area_edition <> (select area_edition from {{ ref('int_area_editions') }} where is_current) as _old
     from {{ ref('int_indicator_values_harmonised') }}
 
 ),
@@ -21,9 +21,9 @@ old_editions as (
     select
         *,
         true as is_native,
-        'as published on edition ' || edition as harmonisation_method
+        'as published on edition ' || area_edition as harmonisation_method
     from {{ ref('int_indicator_values_unioned') }}
-    where edition <> (select edition from {{ ref('int_area_editions') }} where is_current)
+    where area_edition <> (select area_edition from {{ ref('int_area_editions') }} where is_current)
 
 ),
 
@@ -38,7 +38,7 @@ combined as (
 final as (
 
     select
-        cast(edition as integer) as area_edition,
+        cast(area_edition as integer) as area_edition,
         cast(gemeente_code as varchar) as gemeente_code,
         cast(area_code as varchar) as area_code,
         cast(is_city as boolean) as is_city,
@@ -71,7 +71,7 @@ final as (
     from combined
     -- an edition shows what was known at the time: a backfill of an old edition leaves out the
     -- periods after it, which the warehouse holds for the newer editions
-    where period <= {{ var('current_period') }}
+    where period <= {{ var('edition') }}
 
 )
 

@@ -11,7 +11,7 @@ population as (
 
     select area_code, sum(population) as population
     from {{ ref('int_population_by_compass_area') }}
-    where period = (select max(period) from {{ ref('int_population_by_compass_area') }} where period <= {{ var('current_period') }})
+    where period = (select max(period) from {{ ref('int_population_by_compass_area') }} where period <= {{ var('edition') }})
     group by area_code
 
 ),
@@ -19,7 +19,7 @@ population as (
 final as (
 
     select
-        cast({{ var('current_period') }} as integer) as edition,
+        cast({{ var('edition') }} as integer) as edition,
         cast(areas.area_edition as integer) as area_edition,
         cast(areas.area_code as varchar) as area_code,
         cast(areas.area_name as varchar) as area_name,

@@ -1,5 +1,5 @@
--- The development compass: how each compass area changed from base_period to current_period
--- against the city's change, on the current edition (older figures recomputed through the
+-- The development compass: how each compass area changed from base_period to the edition (var edition)
+-- against the city's change, on the current area edition (older figures recomputed through the
 -- crosswalk). Index = 100 + scale x polarity x (area change - city change) / spread, spread = the
 -- mean absolute deviation of the areas' changes from the city change. For survey indicators the
 -- difference of changes is tested with the variance of both waves' contrasts (independent samples).
@@ -12,7 +12,7 @@ facts as (
 
     select *
     from {{ ref('fct_indicator_value') }}
-    where area_edition = (select edition from {{ ref('int_area_editions') }} where is_current)
+    where area_edition = (select area_edition from {{ ref('int_area_editions') }} where is_current)
 
 ),
 
@@ -52,7 +52,7 @@ paired as (
         on base.area_code = current_.area_code
         and base.indicator_code = current_.indicator_code
         and base.period = {{ var('base_period') }}
-    where current_.period = {{ var('development_period') or var('current_period') }}
+    where current_.period = {{ var('development_period') or var('edition') }}
 
 ),
 
@@ -94,7 +94,7 @@ spreads as (
 indicator_ring as (
 
     select
-        {{ var('current_period') }} as edition,
+        {{ var('edition') }} as edition,
         compared.*,
         case
             when compared.change is null or compared.city_change is null or compared.suppression_reason is not null then null
@@ -140,43 +140,14 @@ indicator_nodes as (
 
 composite_nodes as (
 
-    select
-        edition,
-        (select edition from {{ ref('int_area_editions') }} where is_current) as area_edition,
-        gemeente_code,
-        area_code,
-        node_level,
-        node_code,
-        parent_node_code,
-        quadrant_code,
-        is_judged,
-        cast(null as double) as value,
-        cast(null as double) as city_value,
-        cast(null as double) as base_value,
-        cast(null as double) as current_value,
-        idx as index_value,
-        {{ index_class('idx', 'is_judged') }} as class,
-        cast(null as boolean) as significant,
-        not shown as suppressed,
-        case when not shown then 'too few parts shown (' || n_children_shown || ' of ' || n_children || ')' end as suppression_reason,
-        weighting_converged,
-        n_children,
-        n_children_shown
-    from composites_classed
-
+    -- the theme, quadrant and centre rows: no figure of their own, only the index and its class
+    {{ compass_composite_nodes(ref('int_area_editions')) }}
 ),
 
 node_labels as (
 
     -- the Dutch label of every node, so a BI tool needs no lookup (issue 19)
-    select 'indicator' as node_level, indicator_code as node_code, label_nl from indicators
-    union all
-    select 'theme', theme_code, any_value(theme_label_nl) from indicators group by theme_code
-    union all
-    select 'quadrant', quadrant_code, any_value(quadrant_label_nl) from indicators group by quadrant_code
-    union all
-    select 'centre', 'centrum', 'Centrum'
-
+    {{ compass_node_labels('indicators') }}
 ),
 
 final as (
@@ -184,7 +155,7 @@ final as (
     select
         cast(edition as integer) as edition,
         cast({{ var('base_period') }} as integer) as base_period,
-        cast({{ var('development_period') or var('current_period') }} as integer) as current_period,
+        cast({{ var('development_period') or var('edition') }} as integer) as current_period,
         cast(area_edition as integer) as area_edition,
         cast(gemeente_code as varchar) as gemeente_code,
         cast(area_code as varchar) as area_code,

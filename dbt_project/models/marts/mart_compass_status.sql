@@ -16,7 +16,7 @@ facts as (
 
     select *
     from {{ ref('fct_indicator_value') }}
-    where area_edition = (select edition from {{ ref('int_area_editions') }} where is_current)
+    where area_edition = (select area_edition from {{ ref('int_area_editions') }} where is_current)
 
 ),
 
@@ -28,7 +28,7 @@ indicators as (
 
 current_values as (
 
-    select * from facts where period = {{ var('current_period') }}
+    select * from facts where period = {{ var('edition') }}
 
 ),
 
@@ -37,7 +37,7 @@ reference_values as (
     select gemeente_code, indicator_code, value as city_value, weighting_converged as city_weighting_converged
     from facts
     where is_city
-        and period = {% if var('reference') == 'base_year' %}{{ var('reference_year') }}{% else %}{{ var('current_period') }}{% endif %}
+        and period = {% if var('reference') == 'base_year' %}{{ var('reference_year') }}{% else %}{{ var('edition') }}{% endif %}
 
 ),
 
@@ -77,7 +77,7 @@ spreads as (
 indicator_ring as (
 
     select
-        {{ var('current_period') }} as edition,
+        {{ var('edition') }} as edition,
         -- the index compares the area with the city: flagged when either's raking failed
         compared.* replace ({{ converged_and('compared.weighting_converged', 'compared.city_weighting_converged') }} as weighting_converged),
         case
@@ -128,46 +128,14 @@ indicator_nodes as (
 
 composite_nodes as (
 
-    select
-        edition,
-        (select edition from {{ ref('int_area_editions') }} where is_current) as area_edition,
-        gemeente_code,
-        area_code,
-        node_level,
-        node_code,
-        parent_node_code,
-        quadrant_code,
-        is_judged,
-        cast(null as double) as value,
-        cast(null as double) as city_value,
-        idx as index_value,
-        {{ index_class('idx', 'is_judged') }} as class,
-        cast(null as boolean) as significant,
-        not shown as suppressed,
-        case when not shown then 'too few parts shown (' || n_children_shown || ' of ' || n_children || ')' end as suppression_reason,
-        cast(null as bigint) as n_unweighted,
-        cast(null as double) as standard_error,
-        cast(null as double) as ci_low,
-        cast(null as double) as ci_high,
-        weighting_converged,
-        n_children,
-        n_children_shown,
-        cast(null as varchar) as estimation_method
-    from composites_classed
-
+    -- the theme, quadrant and centre rows: no figure of their own, only the index and its class
+    {{ compass_composite_nodes(ref('int_area_editions')) }}
 ),
 
 node_labels as (
 
     -- the Dutch label of every node, so a BI tool needs no lookup (issue 19)
-    select 'indicator' as node_level, indicator_code as node_code, label_nl from indicators
-    union all
-    select 'theme', theme_code, any_value(theme_label_nl) from indicators group by theme_code
-    union all
-    select 'quadrant', quadrant_code, any_value(quadrant_label_nl) from indicators group by quadrant_code
-    union all
-    select 'centre', 'centrum', 'Centrum'
-
+    {{ compass_node_labels('indicators') }}
 ),
 
 final as (

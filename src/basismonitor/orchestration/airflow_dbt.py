@@ -139,7 +139,7 @@ def _descriptions(manifest: Path) -> dict[str, str]:
 def dbt_run_settings(context: Any, operator: Any) -> None:
     """Cosmos interceptor, run before each dbt command is built: the run's dbt vars and warehouse.
 
-    The edition (``current_period``) and ``base_period`` come from the run's params as in
+    The edition (dbt var ``edition``) and ``base_period`` come from the run's params as in
     ``basismonitor build``; the profile's path comes from BASISMONITOR_WAREHOUSE, resolved the
     way the rest of the pipeline resolves it (dbt runs in a copy of the project in a temporary
     folder, so a relative path would point elsewhere).

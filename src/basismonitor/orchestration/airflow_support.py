@@ -47,7 +47,7 @@ class InvalidRunParams(ValueError):
 
 
 def dbt_vars_for(params: dict | None, logical_date: datetime | None = None) -> dict:
-    """The dbt vars of a run: the edition as current_period, and base_period when given.
+    """The dbt vars of a run: the edition (dbt var `edition`), and base_period when given.
 
     A base period must lie before the edition (the development compass compares the two); a
     backfill of an edition at or before dbt_project.yml's base_period must name an earlier one.
@@ -55,7 +55,7 @@ def dbt_vars_for(params: dict | None, logical_date: datetime | None = None) -> d
     params = params or {}
     edition = edition_for(params, logical_date)
     settings = Settings.from_env()
-    dbt_vars: dict = {**settings.dbt_vars, "current_period": edition}
+    dbt_vars: dict = {**settings.dbt_vars, "edition": edition}
     if params.get("base_period"):
         dbt_vars["base_period"] = int(params["base_period"])
     elif settings.base_period:

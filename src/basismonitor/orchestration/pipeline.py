@@ -97,7 +97,7 @@ def _build(warehouse: Path, edition: int, *, base_period: int | None, progress: 
     from basismonitor.transform.dbt import run_dbt
     from basismonitor.transform.preflight import check_edition_has_figures, check_inputs
 
-    vars_ = {**(dbt_vars or {}), "current_period": edition}
+    vars_ = {**(dbt_vars or {}), "edition": edition}
     if base_period is not None:
         vars_["base_period"] = base_period
     for note in check_inputs(warehouse, vars_):

@@ -27,13 +27,14 @@ def _settings(args) -> Settings:
     if getattr(args, "settings", None):
         os.environ["BASISMONITOR_SETTINGS"] = str(Path(args.settings).resolve())
     base = Settings.from_env()
+    cli_vars = parse_vars(getattr(args, "vars", None))
     return Settings(
         warehouse=Path(getattr(args, "warehouse", None) or base.warehouse).resolve(),
         exports=Path(getattr(args, "exports", None) or base.exports).resolve(),
         inbox=Path(getattr(args, "inbox", None) or base.inbox).resolve(),
-        edition=getattr(args, "edition", None) or base.edition,
+        edition=int(getattr(args, "edition", None) or cli_vars.get("edition") or base.edition),
         base_period=getattr(args, "base_period", None) or base.base_period,
-        dbt_vars={**base.dbt_vars, **parse_vars(getattr(args, "vars", None))},
+        dbt_vars={**base.dbt_vars, **cli_vars},
     )
 
 

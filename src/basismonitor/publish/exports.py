@@ -112,7 +112,9 @@ EXCEL_SHEET_ROWS = 1_048_575  # Excel's 1,048,576 rows minus the header
 # then they are split over sheets (basismonitor.publish.xlsx: DuckDB writes the rows' XML; a national
 # compass mart of 303,223 rows x 25 columns takes seconds, the 5.1 M-row fact table would not fit).
 EXCEL_MAX_ROWS = EXCEL_SHEET_ROWS
-MARTS_YAML = DBT_PROJECT_DIR / "models" / "marts" / "_marts__models.yml"
+# The marts' dbt YAML: one <model>.yml beside each <model>.sql (models: and unit_tests:), as in
+# dbt Labs' jaffle-shop; mart_models() reads their `models:` entries.
+MARTS_YAML = DBT_PROJECT_DIR / "models" / "marts"
 VERSIONED_PACKAGES = ("basismonitor", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations")
 
 
@@ -326,15 +328,25 @@ def _write_dutch_csv(con, relation: str, columns: list[tuple[str, str]], path: P
     body.unlink()
 
 
-def _mart_docs() -> dict[str, dict]:
-    """Descriptions of the marts and their columns from the dbt YAML: {model: {...}}."""
+def mart_models(path: Path | None = MARTS_YAML) -> list[dict]:
+    """The `models:` entries of the marts' dbt YAML: every *.yml of a folder (one per model), or
+    one file; [] when there is none."""
     import yaml
 
-    if not MARTS_YAML.exists():
-        return {}
-    spec = yaml.safe_load(MARTS_YAML.read_text(encoding="utf-8")) or {}
+    if path is None or not path.exists():
+        return []
+    files = sorted(path.glob("*.yml")) if path.is_dir() else [path]
+    models: list[dict] = []
+    for file in files:
+        spec = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        models.extend(spec.get("models") or [])
+    return models
+
+
+def _mart_docs() -> dict[str, dict]:
+    """Descriptions of the marts and their columns from the dbt YAML: {model: {...}}."""
     docs = {}
-    for model in spec.get("models", []):
+    for model in mart_models():
         docs[model["name"]] = {
             "description": " ".join(str(model.get("description") or "").split()),
             "columns": {c["name"]: " ".join(str(c.get("description") or "").split())

@@ -122,14 +122,12 @@ def short_and_long(text: str | None) -> tuple[str | None, str | None]:
 
 
 def documented_keys(marts_yaml: Path | None) -> dict[str, tuple[str, ...]]:
-    """{model: key columns} from the dbt YAML's uniqueness tests."""
-    import yaml
+    """{model: key columns} from the dbt YAML's uniqueness tests (a folder of <model>.yml files,
+    or one file)."""
+    from basismonitor.publish.exports import mart_models
 
-    if marts_yaml is None or not marts_yaml.exists():
-        return {}
-    spec = yaml.safe_load(marts_yaml.read_text(encoding="utf-8")) or {}
     keys: dict[str, tuple[str, ...]] = {}
-    for model in spec.get("models", []):
+    for model in mart_models(marts_yaml):
         for test in model.get("data_tests") or model.get("tests") or []:
             if isinstance(test, dict) and "unique_combination" in test:
                 body = test["unique_combination"] or {}

@@ -53,7 +53,7 @@ located as (
     inner join editions
         on cells.period between editions.valid_from and editions.valid_to
     inner join {{ ref('int_buurten_mapped_to_compass_areas') }} as buurten
-        on buurten.edition = editions.edition
+        on buurten.area_edition = editions.area_edition
         and buurten.buurt_code = cells.buurt_code
 
 ),
@@ -68,11 +68,11 @@ programme_years as (
 
 population as (
 
-    select period, edition, gemeente_code, area_code, false as is_city, sum(population) as population
+    select period, area_edition, gemeente_code, area_code, false as is_city, sum(population) as population
     from {{ ref('int_population_by_compass_area') }}
     group by all
     union all
-    select period, edition, gemeente_code, gemeente_code, true, sum(population)
+    select period, area_edition, gemeente_code, gemeente_code, true, sum(population)
     from {{ ref('int_population_by_compass_area') }}
     group by all
 
@@ -114,7 +114,7 @@ grid as (
         indicators.min_count,
         indicators.min_population,
         population.period,
-        population.edition,
+        population.area_edition,
         population.gemeente_code,
         population.area_code,
         population.is_city,
@@ -158,7 +158,7 @@ final as (
     select
         indicator_code,
         period,
-        edition,
+        area_edition,
         gemeente_code,
         area_code,
         is_city,

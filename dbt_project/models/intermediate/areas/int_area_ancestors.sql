@@ -5,22 +5,22 @@ with recursive
 
 areas as (
 
-    select edition, area_code, area_level, parent_code
+    select area_edition, area_code, area_level, parent_code
     from {{ ref('int_area_division') }}
 
 ),
 
-closure(edition, area_code, area_level, ancestor_code, depth) as (
+closure(area_edition, area_code, area_level, ancestor_code, depth) as (
 
-    select edition, area_code, area_level, area_code, 0
+    select area_edition, area_code, area_level, area_code, 0
     from areas
 
     union all
 
-    select c.edition, c.area_code, c.area_level, a.parent_code, c.depth + 1
+    select c.area_edition, c.area_code, c.area_level, a.parent_code, c.depth + 1
     from closure as c
     inner join areas as a
-        on a.edition = c.edition
+        on a.area_edition = c.area_edition
         and a.area_code = c.ancestor_code
     where a.parent_code is not null
         and c.depth < 10
@@ -30,7 +30,7 @@ closure(edition, area_code, area_level, ancestor_code, depth) as (
 final as (
 
     select
-        closure.edition,
+        closure.area_edition,
         closure.area_code,
         closure.area_level,
         closure.ancestor_code,
@@ -38,7 +38,7 @@ final as (
         closure.depth
     from closure
     inner join areas as ancestor
-        on ancestor.edition = closure.edition
+        on ancestor.area_edition = closure.area_edition
         and ancestor.area_code = closure.ancestor_code
 
 )

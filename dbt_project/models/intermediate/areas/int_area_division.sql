@@ -18,14 +18,14 @@ areas as (
 missing_parents as (
 
     select
-        children.edition,
+        children.area_edition,
         children.parent_code as area_code,
         count(*) as n_children,
         any_value(children.crs) as crs,
         ST_AsText(ST_Union_Agg(ST_GeomFromText(children.geometry_wkt))) as geometry_wkt
     from areas as children
     anti join areas as parents
-        on parents.edition = children.edition
+        on parents.area_edition = children.area_edition
         and parents.area_code = children.parent_code
     where children.parent_code like 'GM%'
     group by all
@@ -34,7 +34,7 @@ missing_parents as (
 
 other_names as (
 
-    select area_code, any_value(area_name order by edition desc) as area_name
+    select area_code, any_value(area_name order by area_edition desc) as area_name
     from {{ ref('stg_areas__areas') }}
     where area_level = 'gemeente'
     group by all
@@ -44,7 +44,7 @@ other_names as (
 derived as (
 
     select
-        missing.edition,
+        missing.area_edition,
         missing.area_code,
         coalesce(other_names.area_name, {{ "'" ~ var('municipality_name') ~ "'" if var('municipality_name') else 'null' }}, missing.area_code) as area_name,
         'gemeente' as area_level,

@@ -2,7 +2,7 @@
 -- that place squares, incidents and points in them (point in polygon).
 
 select
-    edition,
+    area_edition,
     area_code,
     area_level,
     ST_AsWKB({{ rd_geometry('geometry_wkt', 'crs') }}) as geom_wkb

@@ -11,17 +11,17 @@ ancestors as (
 final as (
 
     select
-        buurt.edition,
+        buurt.area_edition,
         buurt.area_code as buurt_code,
         compass.ancestor_code as area_code,
         city.ancestor_code as gemeente_code
     from ancestors as buurt
     inner join ancestors as compass
-        on compass.edition = buurt.edition
+        on compass.area_edition = buurt.area_edition
         and compass.area_code = buurt.area_code
         and compass.ancestor_level = '{{ var("compass_level") }}'
     inner join ancestors as city
-        on city.edition = buurt.edition
+        on city.area_edition = buurt.area_edition
         and city.area_code = buurt.area_code
         and city.ancestor_level = 'gemeente'
     where buurt.area_level = 'buurt'

@@ -13,7 +13,7 @@ editions as (
 
 current_edition as (
 
-    select edition from editions where is_current
+    select area_edition from editions where is_current
 
 ),
 
@@ -26,14 +26,14 @@ buurten as (
 buurt_crosswalk as (
 
     select * from {{ ref('stg_areas__crosswalk') }}
-    where to_edition = (select edition from current_edition)
+    where to_edition = (select area_edition from current_edition)
 
 ),
 
 buurt_population as (
 
     select
-        editions.edition,
+        editions.area_edition,
         population.buurt_code,
         sum(population.population) as population
     from {{ ref('stg_registry__population') }} as population
@@ -54,13 +54,13 @@ old_to_new as (
         crosswalk.method
     from buurt_crosswalk as crosswalk
     inner join buurten as old_buurt
-        on old_buurt.edition = crosswalk.from_edition
+        on old_buurt.area_edition = crosswalk.from_edition
         and old_buurt.buurt_code = crosswalk.from_code
     inner join buurten as new_buurt
-        on new_buurt.edition = crosswalk.to_edition
+        on new_buurt.area_edition = crosswalk.to_edition
         and new_buurt.buurt_code = crosswalk.to_code
     left join buurt_population
-        on buurt_population.edition = crosswalk.from_edition
+        on buurt_population.area_edition = crosswalk.from_edition
         and buurt_population.buurt_code = crosswalk.from_code
     group by all
 
@@ -92,13 +92,13 @@ shares as (
 identity as (
 
     select distinct
-        edition as from_edition,
+        area_edition as from_edition,
         area_code as from_area_code,
         area_code as to_area_code,
         1.0 as share,
         'identity' as method
     from buurten
-    where edition = (select edition from current_edition)
+    where area_edition = (select area_edition from current_edition)
 
 ),
 

@@ -13,7 +13,7 @@ delivering as (
 
     select
         source as from_source,
-        edition as from_edition,
+        area_edition as from_edition,
         area_code as from_area_code,
         {{ rd_geometry('geometry_wkt', 'crs') }} as geom
     from {{ ref('stg_areas__areas') }}
@@ -26,7 +26,7 @@ delivering as (
 division as (
 
     select
-        edition as to_edition,
+        area_edition as to_edition,
         area_code as to_area_code,
         {{ rd_geometry('geometry_wkt', 'crs') }} as geom
     from {{ ref('int_area_division') }}

@@ -1,4 +1,4 @@
--- Register population per period x compass area x age group x sex, on the edition in force in that
+-- Register population per period x compass area x age group x sex, on the area edition in force in that
 -- period. These are the raking margins and the finite-population sizes of the survey, and the
 -- denominators of registry and activity rates.
 
@@ -26,7 +26,7 @@ final as (
 
     select
         population.period,
-        editions.edition,
+        editions.area_edition,
         buurten.gemeente_code,
         buurten.area_code,
         population.age_group,
@@ -36,7 +36,7 @@ final as (
     inner join editions
         on population.period between editions.valid_from and editions.valid_to
     inner join buurten
-        on buurten.edition = editions.edition
+        on buurten.area_edition = editions.area_edition
         and buurten.buurt_code = population.buurt_code
     group by all
 

@@ -53,7 +53,7 @@ contributions as (
     inner join indicators
         on indicators.indicator_code = values_.indicator_code
     inner join crosswalk
-        on crosswalk.from_edition = values_.edition
+        on crosswalk.from_edition = values_.area_edition
         and crosswalk.from_area_code = values_.area_code
     left join old_population
         on old_population.period = values_.period
@@ -71,7 +71,7 @@ contributions as (
 -- the build then.
 is_native_contribution as (
 
-    select *, method = 'identity' and edition = (select edition from {{ ref('int_area_editions') }} where is_current) as native
+    select *, method = 'identity' and area_edition = (select area_edition from {{ ref('int_area_editions') }} where is_current) as native
     from contributions
 
 ),
@@ -81,7 +81,7 @@ native as (
     select
         indicator_code,
         period,
-        (select edition from {{ ref('int_area_editions') }} where is_current) as edition,
+        (select area_edition from {{ ref('int_area_editions') }} where is_current) as area_edition,
         gemeente_code,
         to_area_code as area_code,
         false as is_city,
@@ -125,7 +125,7 @@ areas as (
     select
         indicator_code,
         period,
-        (select edition from {{ ref('int_area_editions') }} where is_current) as edition,
+        (select area_edition from {{ ref('int_area_editions') }} where is_current) as area_edition,
         any_value(gemeente_code) as gemeente_code,
         to_area_code as area_code,
         false as is_city,
@@ -205,7 +205,7 @@ cities as (
     select
         indicator_code,
         period,
-        (select edition from {{ ref('int_area_editions') }} where is_current) as edition,
+        (select area_edition from {{ ref('int_area_editions') }} where is_current) as area_edition,
         gemeente_code,
         area_code,
         is_city,

@@ -33,6 +33,17 @@ survey_loads as (
 
 ),
 
+survey_wave_context as (
+
+    -- per wave: the area edition its respondents were located on and the loads they came from,
+    -- read by every survey branch below (direct, no figure, model-based)
+    select respondents_edition.wave, respondents_edition.area_edition, survey_loads.load_ids
+    from (select distinct wave, area_edition from {{ ref('int_respondents_located') }}) as respondents_edition
+    left join survey_loads
+        on survey_loads.wave = respondents_edition.wave
+
+),
+
 weighting as (
 
     select wave, gemeente_code, area_code, converged
@@ -68,7 +79,7 @@ survey as (
     select
         estimates.indicator_code,
         estimates.wave as period,
-        respondents_edition.edition,
+        wave_context.area_edition,
         estimates.gemeente_code,
         estimates.area_code,
         estimates.is_city,
@@ -88,7 +99,7 @@ survey as (
                 then 'n below ' || coalesce(indicators.min_n, {{ var('survey_min_n_default') }})
         end as suppression_reason,
         'estimated from respondents' as city_value_source,
-        survey_loads.load_ids,
+        wave_context.load_ids,
         cast(null as varchar) as derivation,
         coalesce(weighting.converged, false) as weighting_converged,
         'direct' as estimation_method,
@@ -96,10 +107,8 @@ survey as (
     from {{ ref('int_survey_estimates') }} as estimates
     inner join indicators
         on indicators.indicator_code = estimates.indicator_code
-    inner join (select distinct wave, edition from {{ ref('int_respondents_located') }}) as respondents_edition
-        on respondents_edition.wave = estimates.wave
-    left join survey_loads
-        on survey_loads.wave = estimates.wave
+    inner join survey_wave_context as wave_context
+        on wave_context.wave = estimates.wave
     left join weighting
         on weighting.wave = estimates.wave
         and weighting.gemeente_code = estimates.gemeente_code
@@ -121,7 +130,7 @@ no_figure as (
     select
         modelled_waves.indicator_code,
         modelled_waves.wave as period,
-        buurten.edition,
+        buurten.area_edition,
         buurten.gemeente_code,
         buurten.buurt_code as area_code,
         false as is_city,
@@ -138,19 +147,17 @@ no_figure as (
         cast(null as boolean) as significant,
         'no respondents and no covariates' as suppression_reason,
         'estimated from respondents' as city_value_source,
-        survey_loads.load_ids,
+        wave_context.load_ids,
         cast(null as varchar) as derivation,
         cast(null as boolean) as weighting_converged,
         'fay_herriot' as estimation_method,
         cast(null as double) as mse
     from modelled_waves
-    inner join (select distinct wave, edition from {{ ref('int_respondents_located') }}) as respondents_edition
-        on respondents_edition.wave = modelled_waves.wave
+    inner join survey_wave_context as wave_context
+        on wave_context.wave = modelled_waves.wave
     inner join {{ ref('int_buurten_mapped_to_compass_areas') }} as buurten
-        on buurten.edition = respondents_edition.edition
+        on buurten.area_edition = wave_context.area_edition
         and buurten.buurt_code = buurten.area_code
-    left join survey_loads
-        on survey_loads.wave = modelled_waves.wave
     where not exists (
             select 1 from model_based
             where model_based.wave = modelled_waves.wave
@@ -179,7 +186,7 @@ model_survey as (
     select
         model_based.indicator_code,
         model_based.wave as period,
-        respondents_edition.edition,
+        wave_context.area_edition,
         model_based.gemeente_code,
         model_based.buurt_code as area_code,
         false as is_city,
@@ -208,7 +215,7 @@ model_survey as (
         end as significant,
         model_based.suppression_reason,
         'estimated from respondents' as city_value_source,
-        survey_loads.load_ids,
+        wave_context.load_ids,
         cast(null as varchar) as derivation,
         coalesce(weighting.converged, false) as weighting_converged,
         'fay_herriot' as estimation_method,
@@ -216,14 +223,12 @@ model_survey as (
     from model_based
     inner join indicators
         on indicators.indicator_code = model_based.indicator_code
-    inner join (select distinct wave, edition from {{ ref('int_respondents_located') }}) as respondents_edition
-        on respondents_edition.wave = model_based.wave
+    inner join survey_wave_context as wave_context
+        on wave_context.wave = model_based.wave
     left join city_survey
         on city_survey.period = model_based.wave
         and city_survey.indicator_code = model_based.indicator_code
         and city_survey.gemeente_code = model_based.gemeente_code
-    left join survey_loads
-        on survey_loads.wave = model_based.wave
     left join weighting
         on weighting.wave = model_based.wave
         and weighting.gemeente_code = model_based.gemeente_code
@@ -233,10 +238,12 @@ model_survey as (
 
 counts as (
 
+    -- registry and activity figures, one column list for both (activity figures have no
+    -- derivation: union by name leaves it null)
     select
         indicator_code,
         period,
-        edition,
+        area_edition,
         gemeente_code,
         area_code,
         is_city,
@@ -258,34 +265,11 @@ counts as (
         cast(null as boolean) as weighting_converged,
         cast(null as varchar) as estimation_method,
         cast(null as double) as mse
-    from {{ ref('int_registry_indicators_computed') }}
-    union all by name
-    select
-        indicator_code,
-        period,
-        edition,
-        gemeente_code,
-        area_code,
-        is_city,
-        numerator,
-        denominator,
-        value,
-        cast(null as bigint) as n,
-        cast(null as double) as weighted_n,
-        cast(null as double) as se,
-        cast(null as double) as ci_low,
-        cast(null as double) as ci_high,
-        cast(null as double) as contrast,
-        cast(null as double) as contrast_se,
-        cast(null as boolean) as significant,
-        suppression_reason,
-        city_value_source,
-        load_ids,
-        cast(null as varchar) as derivation,
-        cast(null as boolean) as weighting_converged,
-        cast(null as varchar) as estimation_method,
-        cast(null as double) as mse
-    from {{ ref('int_activity_indicators_computed') }}
+    from (
+        select * from {{ ref('int_registry_indicators_computed') }}
+        union all by name
+        select * from {{ ref('int_activity_indicators_computed') }}
+    ) as count_figures
 
 ),
 

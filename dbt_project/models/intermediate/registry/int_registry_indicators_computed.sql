@@ -61,7 +61,7 @@ kwb_pivoted as (
     select
         bound.indicator_code,
         bound.period,
-        bound.edition,
+        bound.area_edition,
         bound.gemeente_code,
         bound.area_code,
         bound.is_city,
@@ -101,7 +101,7 @@ kwb_indicators as (
         kwb_pivoted.indicator_code,
         indicators.kind,
         kwb_pivoted.period,
-        kwb_pivoted.edition,
+        kwb_pivoted.area_edition,
         kwb_pivoted.gemeente_code,
         kwb_pivoted.area_code,
         kwb_pivoted.is_city,
@@ -140,7 +140,7 @@ kwb_indicators as (
 
 population as (
 
-    select period, edition, gemeente_code, area_code, sum(population) as population
+    select period, area_edition, gemeente_code, area_code, sum(population) as population
     from {{ ref('int_population_by_compass_area') }}
     group by all
 
@@ -148,7 +148,7 @@ population as (
 
 city_population as (
 
-    select period, edition, gemeente_code, sum(population) as population
+    select period, area_edition, gemeente_code, sum(population) as population
     from population
     group by all
 
@@ -162,7 +162,7 @@ editions as (
 
 area_levels as (
 
-    select edition, area_code, area_level from {{ ref('int_area_ancestors') }} where depth = 0
+    select area_edition, area_code, area_level from {{ ref('int_area_ancestors') }} where depth = 0
 
 ),
 
@@ -170,7 +170,7 @@ crimes_located as (
 
     select
         crimes.period,
-        editions.edition,
+        editions.area_edition,
         area_levels.area_level,
         crimes.area_code,
         crimes.crime_type,
@@ -181,7 +181,7 @@ crimes_located as (
     inner join editions
         on crimes.period between editions.valid_from and editions.valid_to
     inner join area_levels
-        on area_levels.edition = editions.edition
+        on area_levels.area_edition = editions.area_edition
         and area_levels.area_code = crimes.area_code
 
 ),
@@ -194,7 +194,7 @@ crimes_by_buurt as (
         buurten.area_code as compass_area_code
     from crimes_located as crimes
     inner join {{ ref('int_buurten_mapped_to_compass_areas') }} as buurten
-        on buurten.edition = crimes.edition
+        on buurten.area_edition = crimes.area_edition
         and buurten.buurt_code = crimes.area_code
     where crimes.area_level = 'buurt'
 
@@ -206,7 +206,7 @@ crimes_rolled_up as (
     -- hides the total it is part of ("hidden by the source hides what is derived from it")
     select
         period,
-        edition,
+        area_edition,
         gemeente_code,
         coalesce(compass_area_code, gemeente_code) as area_code,
         compass_area_code is null as is_city,
@@ -221,8 +221,8 @@ crimes_rolled_up as (
         'computed from buurten' as city_value_source
     from crimes_by_buurt
     group by grouping sets (
-        (period, edition, gemeente_code, compass_area_code, crime_type),
-        (period, edition, gemeente_code, crime_type)
+        (period, area_edition, gemeente_code, compass_area_code, crime_type),
+        (period, area_edition, gemeente_code, crime_type)
     )
 
 ),
@@ -232,7 +232,7 @@ crimes_published as (
     -- the source's own totals for the compass areas and the gemeente (CBS 47018NED has them)
     select
         crimes.period,
-        crimes.edition,
+        crimes.area_edition,
         city.ancestor_code as gemeente_code,
         crimes.area_code,
         crimes.area_level = 'gemeente' as is_city,
@@ -243,7 +243,7 @@ crimes_published as (
         'published' as city_value_source
     from crimes_located as crimes
     inner join {{ ref('int_area_ancestors') }} as city
-        on city.edition = crimes.edition
+        on city.area_edition = crimes.area_edition
         and city.area_code = crimes.area_code
         and city.ancestor_level = 'gemeente'
     where crimes.area_level in ('gemeente', '{{ var("compass_level") }}')
@@ -269,7 +269,7 @@ police_indicators as (
         indicators.indicator_code,
         indicators.kind,
         crimes.period,
-        crimes.edition,
+        crimes.area_edition,
         crimes.gemeente_code,
         crimes.area_code,
         crimes.is_city,
@@ -311,7 +311,7 @@ final as (
     select
         indicator_code,
         period,
-        edition,
+        area_edition,
         gemeente_code,
         area_code,
         is_city,

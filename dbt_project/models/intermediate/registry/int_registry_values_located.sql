@@ -1,5 +1,5 @@
 -- Registry figures (variables bound to an indicator in the seed registry_bindings) of the compass
--- areas and the gemeente, each with the gemeente it belongs to in the edition in force in that
+-- areas and the gemeente, each with the gemeente it belongs to in the area edition in force in that
 -- year. Three routes onto the compass division (var area_source):
 --   native   the source's codes are the compass division's (the demo's KWB, the municipality's
 --            own attributes) and a gemeente row of any source: matched by code;
@@ -148,14 +148,14 @@ ancestors as (
 foreign_editions as (
 
     -- a source with a division of its own (not the compass division): its edition in force
-    select sources.source, sources.period, max(divisions.edition) as from_edition
+    select sources.source, sources.period, max(divisions.area_edition) as from_edition
     from (select distinct source, period from values_) as sources
     inner join (
-        select distinct source, edition from {{ ref('stg_areas__areas') }}
+        select distinct source, area_edition from {{ ref('stg_areas__areas') }}
         where source <> '{{ var("area_source") }}'
     ) as divisions
         on divisions.source = sources.source
-        and divisions.edition <= sources.period
+        and divisions.area_edition <= sources.period
     group by all
 
 ),
@@ -164,7 +164,7 @@ native as (
 
     select
         values_.period,
-        editions.edition,
+        editions.area_edition,
         ancestors.ancestor_code as gemeente_code,
         values_.area_code,
         values_.area_level = 'gemeente' as is_city,
@@ -180,7 +180,7 @@ native as (
     inner join editions
         on values_.period between editions.valid_from and editions.valid_to
     inner join ancestors
-        on ancestors.edition = editions.edition
+        on ancestors.area_edition = editions.area_edition
         and ancestors.area_code = values_.area_code
     where values_.area_level = 'gemeente'
         or not exists (
@@ -194,7 +194,7 @@ mapped as (
 
     select
         values_.period,
-        editions.edition,
+        editions.area_edition,
         ancestors.ancestor_code as gemeente_code,
         overlay.to_area_code as area_code,
         false as is_city,
@@ -221,12 +221,12 @@ mapped as (
         and overlay.from_area_code = values_.area_code
     inner join editions
         on values_.period between editions.valid_from and editions.valid_to
-        and editions.edition = overlay.to_edition
+        and editions.area_edition = overlay.to_edition
     inner join ancestors
-        on ancestors.edition = editions.edition
+        on ancestors.area_edition = editions.area_edition
         and ancestors.area_code = overlay.to_area_code
     where values_.area_level = '{{ var("compass_level") }}'
-    group by values_.period, editions.edition, ancestors.ancestor_code, overlay.to_area_code,
+    group by values_.period, editions.area_edition, ancestors.ancestor_code, overlay.to_area_code,
         values_.source, values_.variable
 
 ),
@@ -236,21 +236,21 @@ mapped_gaps as (
     -- a compass area that no piece of the delivering division reaches (or only pieces without
     -- inhabitants) is still in the figures: without a value, so it is suppressed as 'no value'
     select
-        frame.period, frame.edition, areas.gemeente_code, areas.area_code, false as is_city,
+        frame.period, frame.area_edition, areas.gemeente_code, areas.area_code, false as is_city,
         frame.source, frame.variable, frame.measure, cast(null as double) as value,
         cast(null as varchar) as missing_reason, frame.load_ids, frame.derivation,
         'published' as city_value_source
     from (
-        select period, edition, source, variable, any_value(measure) as measure,
+        select period, area_edition, source, variable, any_value(measure) as measure,
             list_distinct(flatten(list(load_ids))) as load_ids,
             string_agg(distinct derivation, '; ') as derivation
         from mapped
         group by all
     ) as frame
     inner join (
-        select distinct edition, gemeente_code, area_code from {{ ref('int_buurten_mapped_to_compass_areas') }}
+        select distinct area_edition, gemeente_code, area_code from {{ ref('int_buurten_mapped_to_compass_areas') }}
     ) as areas
-        on areas.edition = frame.edition
+        on areas.area_edition = frame.area_edition
     anti join mapped
         on mapped.period = frame.period
         and mapped.source = frame.source
@@ -273,7 +273,7 @@ final as (
 
     select
         period,
-        edition,
+        area_edition,
         gemeente_code,
         area_code,
         is_city,

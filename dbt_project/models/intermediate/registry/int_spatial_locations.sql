@@ -55,10 +55,10 @@ by_point as (
 
 names as (
 
-    select edition, area_code, area_level, {{ normalised_area_name('area_name') }} as name
+    select area_edition, area_code, area_level, {{ normalised_area_name('area_name') }} as name
     from {{ ref('int_area_division') }}
     where area_level in ('buurt', 'wijk')
-    qualify count(*) over (partition by edition, area_level, {{ normalised_area_name('area_name') }}) = 1
+    qualify count(*) over (partition by area_edition, area_level, {{ normalised_area_name('area_name') }}) = 1
 
 ),
 
@@ -67,18 +67,18 @@ incidents_by_name as (
     select
         incidents.point_id,
         incidents.year,
-        editions.edition,
+        editions.area_edition,
         buurt.area_code as buurt_code,
         wijk.area_code as wijk_code
     from incidents
     inner join editions
         on incidents.year between editions.valid_from and editions.valid_to
     left join names as buurt
-        on buurt.edition = editions.edition
+        on buurt.area_edition = editions.area_edition
         and buurt.area_level = 'buurt'
         and buurt.name = {{ normalised_area_name('incidents.police_buurt') }}
     left join names as wijk
-        on wijk.edition = editions.edition
+        on wijk.area_edition = editions.area_edition
         and wijk.area_level = 'wijk'
         and wijk.name = {{ normalised_area_name('incidents.police_wijk') }}
     -- only an incident without a usable point: one whose point lies outside every buurt stays
@@ -94,7 +94,7 @@ placed as (
         all_points.source,
         all_points.point_id,
         all_points.year,
-        coalesce(by_point.edition, by_name.edition) as edition,
+        coalesce(by_point.area_edition, by_name.area_edition) as area_edition,
         coalesce(by_point.buurt_code, by_name.buurt_code) as buurt_code,
         by_name.wijk_code,
         case
@@ -125,10 +125,10 @@ final as (
         coalesce(mapped.gemeente_code, city.ancestor_code) as gemeente_code
     from placed
     left join {{ ref('int_buurten_mapped_to_compass_areas') }} as mapped
-        on mapped.edition = placed.edition
+        on mapped.area_edition = placed.area_edition
         and mapped.buurt_code = placed.buurt_code
     left join {{ ref('int_area_ancestors') }} as city
-        on city.edition = placed.edition
+        on city.area_edition = placed.area_edition
         and city.area_code = placed.wijk_code
         and city.ancestor_level = 'gemeente'
 

@@ -21,7 +21,7 @@ grid as (
 
     select
         values_.year as period,
-        placed.edition,
+        placed.area_edition,
         placed.gemeente_code,
         placed.area_code,
         values_.source,
@@ -41,7 +41,7 @@ incidents as (
 
     select
         incidents.year as period,
-        placed.edition,
+        placed.area_edition,
         placed.gemeente_code,
         placed.area_code,
         incidents.source,
@@ -61,7 +61,7 @@ points as (
 
     select
         points.period,
-        placed.edition,
+        placed.area_edition,
         placed.gemeente_code,
         placed.area_code,
         points.source,
@@ -89,30 +89,30 @@ objects as (
 
 frame as (
 
-    -- every compass area of the edition in force, for every source x variable x period delivered
+    -- every compass area of the area edition in force, for every source x variable x period delivered
     select distinct
-        objects.period, objects.edition, objects.source, objects.variable, objects.derivation,
+        objects.period, objects.area_edition, objects.source, objects.variable, objects.derivation,
         areas.gemeente_code, areas.area_code
-    from (select distinct period, edition, source, variable, derivation from objects) as objects
+    from (select distinct period, area_edition, source, variable, derivation from objects) as objects
     inner join (
-        select distinct edition, gemeente_code, area_code from {{ ref('int_buurten_mapped_to_compass_areas') }}
+        select distinct area_edition, gemeente_code, area_code from {{ ref('int_buurten_mapped_to_compass_areas') }}
     ) as areas
-        on areas.edition = objects.edition
+        on areas.area_edition = objects.area_edition
 
 ),
 
 sums as (
 
     select
-        period, edition, gemeente_code, area_code, source, variable,
+        period, area_edition, gemeente_code, area_code, source, variable,
         case when count(*) filter (where missing_reason in ('hidden', 'unknown', 'invalid')) = 0
             then sum(coalesce(value, 0)) end as value,
         min(missing_reason) filter (where missing_reason in ('hidden', 'unknown', 'invalid')) as missing_reason,
         list_distinct(list(load_id)) as load_ids
     from objects
     group by grouping sets (
-        (period, edition, gemeente_code, area_code, source, variable),
-        (period, edition, gemeente_code, source, variable)
+        (period, area_edition, gemeente_code, area_code, source, variable),
+        (period, area_edition, gemeente_code, source, variable)
     )
 
 ),
@@ -132,7 +132,7 @@ final as (
     from frame
     left join sums
         on sums.period = frame.period
-        and sums.edition = frame.edition
+        and sums.area_edition = frame.area_edition
         and sums.area_code = frame.area_code
         and sums.source = frame.source
         and sums.variable = frame.variable
@@ -152,7 +152,7 @@ final as (
     from sums
     inner join frame
         on frame.period = sums.period
-        and frame.edition = sums.edition
+        and frame.area_edition = sums.area_edition
         and frame.source = sums.source
         and frame.variable = sums.variable
     where sums.area_code is null

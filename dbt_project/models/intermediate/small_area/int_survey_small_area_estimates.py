@@ -57,8 +57,8 @@ def model(dbt, session):
         universe = session.sql(
             f"""
             select distinct l.wave, b.gemeente_code, b.area_code, b.buurt_code
-            from (select distinct wave, edition from _sae_located where wave in ({waves})) l
-            join _sae_buurten b on b.edition = l.edition
+            from (select distinct wave, area_edition from _sae_located where wave in ({waves})) l
+            join _sae_buurten b on b.area_edition = l.area_edition
             order by l.wave, b.buurt_code, b.area_code
             """
         ).df()

@@ -27,7 +27,7 @@ final as (
     select
         respondents.wave,
         respondents.respondent_key,
-        editions.edition,
+        editions.area_edition,
         buurten.gemeente_code,
         buurten.area_code,
         respondents.age_group,
@@ -37,7 +37,7 @@ final as (
     inner join editions
         on respondents.wave between editions.valid_from and editions.valid_to
     inner join buurten
-        on buurten.edition = editions.edition
+        on buurten.area_edition = editions.area_edition
         and buurten.buurt_code = respondents.buurt_code
 
 )

@@ -45,7 +45,7 @@ COLUMNS = {
     "wave": "integer",
     "area_code": "varchar",
     "respondent_key": "varchar",
-    "edition": "integer",
+    "area_edition": "integer",
     "gemeente_code": "varchar",
     "age_group": "varchar",
     "sex": "varchar",

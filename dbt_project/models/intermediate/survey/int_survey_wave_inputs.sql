@@ -25,7 +25,7 @@ respondents as (
     select
         wave,
         count(*) as respondents,
-        sum(hash(respondent_key, edition, gemeente_code, area_code, age_group, sex, load_id)::hugeint)
+        sum(hash(respondent_key, area_edition, gemeente_code, area_code, age_group, sex, load_id)::hugeint)
             as respondents_hash
     from {{ ref('int_respondents_located') }}
     group by wave

@@ -9,7 +9,7 @@ source as (
 renamed as (
 
     select
-        edition,
+        edition as area_edition,
         trim(area_code) as area_code,
         area_name,
         area_level,
