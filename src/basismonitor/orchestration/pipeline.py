@@ -93,11 +93,13 @@ def writing(warehouse: Path, what: str, progress: Progress = print, *, writes: b
 def _build(warehouse: Path, edition: int, *, base_period: int | None, progress: Progress,
            select: str | None, full_refresh: bool, changed_only: bool,
            dbt_vars: dict | None = None) -> list[dict]:
+    from basismonitor.config import renamed_vars
     from basismonitor.transform.build_state import plan_build, record_build
     from basismonitor.transform.dbt import run_dbt
     from basismonitor.transform.preflight import check_edition_has_figures, check_inputs
 
-    vars_ = {**(dbt_vars or {}), "edition": edition}
+    # a caller's old var names (current_period) are read as the new ones, as the CLI reads them
+    vars_ = {**renamed_vars(dbt_vars or {}, "build's dbt_vars"), "edition": edition}
     if base_period is not None:
         vars_["base_period"] = base_period
     for note in check_inputs(warehouse, vars_):
