@@ -14,7 +14,8 @@
     22.4: its own stage); when either runs longer than `--publish-timeout` it is stopped, the
     pages written so far are counted and the pages are timed on the first `--site-areas`
     areas of the staged exports (set-up and seconds per area, extrapolated to all areas; stopped
-    after `--publish-timeout` seconds too). `--republish-runs N`: after the last stage, publish
+    after `--publish-timeout` seconds too). `--warehouse W`: the stages run on W, which is kept
+    (publish and site of an earlier run's warehouse). `--republish-runs N`: after the last stage, publish
     and site are run N times more on the same warehouse and exports (nothing changed; issue 22's
     re-publish target), each timed as a stage.
 (b) Adding a wave, `--wave-runs` times: a warehouse with every wave but the last ingested and
@@ -212,7 +213,7 @@ def site_subset(exports: Path, k: int, log: Path | None, timeout: float | None) 
 
 def refresh_run(inbox: Path, work: Path, stages: list[str], args) -> dict:
     work.mkdir(parents=True)
-    warehouse = work / "warehouse" / "basismonitor.duckdb"
+    warehouse = args.warehouse or work / "warehouse" / "basismonitor.duckdb"
     log = work / "stages.log"
     run: dict = {"stages": {}}
     docs = "-"
@@ -526,6 +527,9 @@ def main(argv=None) -> int:
                         help="time the compass pages of this many areas (default 50 on a timeout)")
     parser.add_argument("--republish-runs", type=int, default=0,
                         help="(a): then publish and site this many times more, nothing changed")
+    parser.add_argument("--warehouse", type=Path,
+                        help="(a): run --stages on this warehouse (e.g. publish,site on one an earlier "
+                             "run built) instead of a fresh one; it is kept")
     parser.add_argument("--workdir", type=Path, help="work folder (default: a temporary one, removed)")
     parser.add_argument("--out", type=Path,
                         help="JSON result (default: var/bench_national_<scale>.json)")
@@ -573,7 +577,8 @@ def main(argv=None) -> int:
                 runs.append(refresh_run(inbox, work / f"refresh-run{i + 1}", stages, args))
                 result["refresh"] = {"runs": runs, "median": summarise(runs, stages)}
                 out_path.write_text(json.dumps(result, indent=1), encoding="utf-8")
-                shutil.rmtree(work / f"refresh-run{i + 1}" / "warehouse", ignore_errors=True)
+                if not args.warehouse:
+                    shutil.rmtree(work / f"refresh-run{i + 1}" / "warehouse", ignore_errors=True)
                 shutil.rmtree(work / f"refresh-run{i + 1}" / "exports", ignore_errors=True)
             med = result["refresh"]["median"]
             print("(a) median: " + ", ".join(f"{s} {med[s]['seconds']:.1f} s (peak "
