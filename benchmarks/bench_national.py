@@ -2,7 +2,8 @@
 
     .venv/bin/python benchmarks/bench_national.py --scale small|national [--inbox DIR]
         [--runs 3] [--stages ingest,build,validate,publish,site] [--wave-runs 3]
-        [--publish-timeout S] [--site-areas K] [--workdir DIR] [--out result.json]
+        [--publish-timeout S] [--site-areas K] [--republish-runs N] [--workdir DIR]
+        [--out result.json]
 
 (a) Full refresh, `--runs` times on a fresh warehouse: each stage of basismonitor.orchestration.pipeline
     (ingest -> dbt build -> validate -> publish/export -> site) in a fresh Python process, with its wall
@@ -13,7 +14,10 @@
     22.4: its own stage); when either runs longer than `--publish-timeout` it is stopped, the
     pages written so far are counted and the pages are timed on the first `--site-areas`
     areas of the staged exports (set-up and seconds per area, extrapolated to all areas; stopped
-    after `--publish-timeout` seconds too).
+    after `--publish-timeout` seconds too). `--warehouse W`: the stages run on W, which is kept
+    (publish and site of an earlier run's warehouse). `--republish-runs N`: after the last stage, publish
+    and site are run N times more on the same warehouse and exports (nothing changed; issue 22's
+    re-publish target), each timed as a stage.
 (b) Adding a wave, `--wave-runs` times: a warehouse with every wave but the last ingested and
     built (made once, not timed in the ratio), then per run on a copy: land the last wave
     (ingest), then on two copies of that warehouse, one after the other: the incremental build
@@ -102,6 +106,7 @@ t1 = time.perf_counter()
 areas = records(ed.areas)[:k]
 builder.areas(areas)
 t2 = time.perf_counter()
+import shutil; shutil.rmtree(out, ignore_errors=True)
 print("RESULT " + json.dumps({"areas_total": len(ed.areas), "areas_built": len(areas),
                               "load_and_setup_seconds": t1 - t0,
                               "seconds_per_area": (t2 - t1) / max(len(areas), 1)}))
@@ -208,7 +213,7 @@ def site_subset(exports: Path, k: int, log: Path | None, timeout: float | None) 
 
 def refresh_run(inbox: Path, work: Path, stages: list[str], args) -> dict:
     work.mkdir(parents=True)
-    warehouse = work / "warehouse" / "basismonitor.duckdb"
+    warehouse = args.warehouse or work / "warehouse" / "basismonitor.duckdb"
     log = work / "stages.log"
     run: dict = {"stages": {}}
     docs = "-"
@@ -237,6 +242,21 @@ def refresh_run(inbox: Path, work: Path, stages: list[str], args) -> dict:
         print(f"  {stage}: {r['seconds']:.1f} s, peak {r['peak_mib']:.0f} MiB RSS, "
               f"{r['peak_pss_mib']:.0f} MiB PSS"
               + (" (stopped at the timeout)" if r["timed_out"] else ""), flush=True)
+    if args.republish_runs and {"publish", "site"} <= set(stages):
+        run["republish"] = []
+        for i in range(args.republish_runs):
+            again = {}
+            for stage in ("publish", "site"):
+                r = run_stage(stage, warehouse, inbox, work, docs=docs,
+                              timeout=args.publish_timeout, log=log)
+                again[stage] = {"seconds": r["seconds"], "peak_mib": r["peak_mib"],
+                                "peak_pss_mib": r["peak_pss_mib"], "timed_out": r["timed_out"],
+                                "progress": [t for _, t in r["progress"]][-3:]}
+            again["seconds"] = again["publish"]["seconds"] + again["site"]["seconds"]
+            run["republish"].append(again)
+            print(f"  re-publish {i + 1} (nothing changed): publish "
+                  f"{again['publish']['seconds']:.1f} s + site {again['site']['seconds']:.1f} s = "
+                  f"{again['seconds']:.1f} s", flush=True)
     return run
 
 
@@ -457,6 +477,12 @@ def report(path: Path, top: int) -> None:
                       f"{sub['areas_total']} areas -> ~{sub['extrapolated_site_seconds']:.0f} s")
             elif sub:
                 print(f"    compass pages: subset failed: {sub['error'][-300:]}")
+        for i, again in enumerate(runs[-1].get("republish", []), 1):
+            print(f"\n  re-publish {i} with nothing changed, last run: {again['seconds']:.1f} s"
+                  + "".join(f"; {s} {again[s]['seconds']:.1f} s (peak {again[s]['peak_mib']:.0f}"
+                            f" MiB RSS, {again[s]['peak_pss_mib']:.0f} MiB PSS)"
+                            for s in ("publish", "site")))
+            print(f"    site said: {again['site']['progress'][-1] if again['site']['progress'] else ''}")
     wave = doc.get("add_wave")
     if wave:
         med = wave["median"]
@@ -499,6 +525,11 @@ def main(argv=None) -> int:
                         help="stop publish after this many seconds and time the pages on a subset")
     parser.add_argument("--site-areas", type=int, default=0,
                         help="time the compass pages of this many areas (default 50 on a timeout)")
+    parser.add_argument("--republish-runs", type=int, default=0,
+                        help="(a): then publish and site this many times more, nothing changed")
+    parser.add_argument("--warehouse", type=Path,
+                        help="(a): run --stages on this warehouse (e.g. publish,site on one an earlier "
+                             "run built) instead of a fresh one; it is kept")
     parser.add_argument("--workdir", type=Path, help="work folder (default: a temporary one, removed)")
     parser.add_argument("--out", type=Path,
                         help="JSON result (default: var/bench_national_<scale>.json)")
@@ -546,7 +577,8 @@ def main(argv=None) -> int:
                 runs.append(refresh_run(inbox, work / f"refresh-run{i + 1}", stages, args))
                 result["refresh"] = {"runs": runs, "median": summarise(runs, stages)}
                 out_path.write_text(json.dumps(result, indent=1), encoding="utf-8")
-                shutil.rmtree(work / f"refresh-run{i + 1}" / "warehouse", ignore_errors=True)
+                if not args.warehouse:
+                    shutil.rmtree(work / f"refresh-run{i + 1}" / "warehouse", ignore_errors=True)
                 shutil.rmtree(work / f"refresh-run{i + 1}" / "exports", ignore_errors=True)
             med = result["refresh"]["median"]
             print("(a) median: " + ", ".join(f"{s} {med[s]['seconds']:.1f} s (peak "
