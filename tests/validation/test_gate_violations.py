@@ -289,3 +289,23 @@ def test_a_development_class_inconsistent_with_its_index_fails(gate, table, fail
                   frames={"marts.mart_compass_development": development})
     [failure] = failing(result, "marts.mart_compass_development", "check__class_matches_index")
     assert failure.unexpected_count == 1
+
+
+HARMONISED = "intermediate.int_indicator_values_harmonised"
+
+
+def test_a_harmonised_interval_past_the_scale_fails_when_shown_not_when_suppressed(
+        gate, table, indicators, failing):
+    """The national demo's case: a rapportcijfer mean from n = 15 respondents, 8.0 +- 2.0, is
+    suppressed (n below its minimum) and its interval reaches past 10; the facts publish no interval
+    for it, so the gate lets it through. The same interval on a shown figure blocks publication."""
+    frame = table(HARMONISED)
+    grades = indicators.loc[indicators["unit"] == "rapportcijfer", "indicator_code"]
+    row = frame.index[frame["indicator_code"].isin(grades) & frame["ci_high"].notna()][0]
+    frame.loc[row, ["value", "ci_low", "ci_high", "n"]] = [8.0, 6.0, 10.04, 15]
+    frame.loc[row, "suppression_reason"] = "n below 50"
+    assert not failing(gate(HARMONISED, frames={HARMONISED: frame}), HARMONISED, "bad__ci_in_unit_range")
+    frame.loc[row, "suppression_reason"] = None
+    [failure] = failing(gate(HARMONISED, frames={HARMONISED: frame}), HARMONISED,
+                        "bad__ci_in_unit_range")
+    assert failure.unexpected_count == 1
