@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from publish_helpers import data_files, visible
 
+from basismonitor.files import file_sha256
 from basismonitor.publish import exports as publisher
 from basismonitor.publish.columns_nl import ESTIMATION_METHOD_NL
 from basismonitor.publish.exports import EXPORTED_TABLES, PrivacyViolation
@@ -32,7 +33,7 @@ def test_an_edition_holds_every_format_of_every_mart(refreshed, publish, tmp_pat
             for suffix in (".parquet", ".csv", ".nl.csv"):
                 entry = listed[name + suffix]
                 assert entry["rows"] == rows and entry["table"] == table
-                assert entry["sha256"] == publisher._sha256(edition / entry["file"])
+                assert entry["sha256"] == file_sha256(edition / entry["file"])
             assert len(pd.read_parquet(edition / f"{name}.parquet")) == rows
     assert listed[f"basismonitor_{refreshed.edition}.xlsx"]["sha256"]
     assert {"dbt-core", "great-expectations", "duckdb"} <= set(manifest["versions"])
