@@ -224,6 +224,7 @@ def moment_sums(
     stratum: str | None = None,
     population: str | None = None,
     group_by: Sequence[str] = (),
+    binary: bool | str = False,
 ) -> pd.DataFrame:
     """Per (group_by..., stratum, domain) moment sums, aggregated by ONE DuckDB GROUP BY query.
 
@@ -231,6 +232,11 @@ def moment_sums(
     its stratum's n_h) but adds nothing to the sums.  Returns the columns ``group_by`` +
     :data:`MOMENT_COLUMNS`; this table is the input of :func:`estimates_from_moments` (a dbt SQL
     model can produce the same table).
+
+    ``binary`` (True, or a group_by column that marks the rows): those rows' values must be 0 or 1
+    (or missing), as a proportion's are; the same pass counts the others, and a ValueError names
+    them. One pass, not two: the relation may be an expensive view (a national wave's scored
+    answers cost ~20 s to read, issue 22).
     """
     group_by = list(group_by)
     with _Source(con, relation) as src:
@@ -260,10 +266,13 @@ def moment_sums(
         elif not same:
             keys.append(f"{_quote(domain)} AS __domain")
         extra = ""
+        if binary:
+            rows = "" if binary is True else f"coalesce({_quote(binary)}, false) AND "
+            extra = f", count(*) FILTER (WHERE {rows}__y NOT IN (0, 1)) AS __not_binary"
         pop = "NULL"
         if population is not None:
             pop = as_double(population)
-            extra = ", min(coalesce(__pop, -1.0)) AS population, max(__pop) AS __pop_max"
+            extra += ", min(coalesce(__pop, -1.0)) AS population, max(__pop) AS __pop_max"
         # one aggregate checks the weights: missing, NaN or negative weights give a minimum < 0
         sql = f"""
             SELECT * EXCLUDE (__y, __w, __wv, __pop),
@@ -300,6 +309,8 @@ def moment_sums(
                 f"weight column {weight!r} in {src.name} has {bad[0]} missing (or NaN) and "
                 f"{bad[1]} negative values"
             )
+        if binary and (cells["__not_binary"] > 0).any():
+            _check_binary(con, src.sql, value, binary, name=src.name)
     cells = cells.rename(columns={"__stratum": "stratum", "__domain": "domain"})
     if same:
         cells.insert(len(group_by) + 1, "domain", cells["stratum"])
@@ -320,7 +331,8 @@ def moment_sums(
             )
     else:
         cells["population"] = np.nan
-    cells = cells.drop(columns=[c for c in ("__w_min", "__pop_max") if c in cells.columns])
+    cells = cells.drop(columns=[c for c in ("__w_min", "__pop_max", "__not_binary")
+                                if c in cells.columns])
     columns = [*group_by, *MOMENT_COLUMNS]
     return cells if list(cells.columns) == columns else cells[columns]
 
@@ -719,27 +731,26 @@ def _estimate(con, relation, statistic: str, *, value, weight, domain, stratum, 
     """Moment sums in one DuckDB pass, then the estimator of `statistic` ("mean" or "total")."""
     _check_proportion(proportion, statistic, group_by)
     cells = moment_sums(con, relation, value=value, weight=weight, domain=domain,
-                        stratum=stratum, population=population, group_by=group_by)
-    if proportion:
-        _check_binary(con, relation, value, proportion)
+                        stratum=stratum, population=population, group_by=group_by,
+                        binary=proportion or False)
     return estimates_from_moments(cells, group_by=group_by, statistic=statistic,
                                   total_label=total_label, level=level, lonely_psu=lonely_psu,
                                   proportion=proportion, df=df)
 
 
-def _check_binary(con, relation, value: str, proportion: bool | str) -> None:
-    """A proportion's value is 0 or 1 (or missing) in every row it covers."""
-    with _Source(con, relation) as src:
-        where = "" if proportion is True else f"coalesce({_quote(proportion)}, false) and "
-        y = f"CAST({_quote(value)} AS DOUBLE)"
-        bad = con.execute(
-            f"SELECT count(*), min({y}) FROM {src.sql} AS __rel "
-            f"WHERE {where}{y} NOT IN (0, 1) AND NOT isnan({y})"
-        ).fetchone()
+def _check_binary(con, source: str, value: str, proportion: bool | str, *, name: str) -> None:
+    """Raise, naming them, when a proportion's rows (in `source`, SQL) hold values other than
+    0 or 1; moment_sums counted them in its pass and calls this only then."""
+    where = "" if proportion is True else f"coalesce({_quote(proportion)}, false) and "
+    y = f"CAST({_quote(value)} AS DOUBLE)"
+    bad = con.execute(
+        f"SELECT count(*), min({y}) FROM {source} AS __rel "
+        f"WHERE {where}{y} NOT IN (0, 1) AND NOT isnan({y})"
+    ).fetchone()
     if bad[0]:
         scope = "" if proportion is True else f" where {proportion!r} is true"
         raise ValueError(
-            f"value column {value!r} in {src.name} must be 0 or 1 for a proportion{scope}: "
+            f"value column {value!r} in {name} must be 0 or 1 for a proportion{scope}: "
             f"{bad[0]} rows are not (e.g. {bad[1]!r})"
         )
 
