@@ -23,6 +23,7 @@ the build stops at once. `full=True` rebuilds everything.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -483,6 +484,11 @@ class SiteBuilder:
         global _FORKED
         context = multiprocessing.get_context("fork")
         _FORKED = (self, areas, workers)
+        # the builder's millions of Python objects (rows, lookups, trend series) out of the
+        # collector's reach: a collection in a worker would otherwise touch, and so copy, every
+        # page of them in every worker (copy-on-write)
+        gc.collect()
+        gc.freeze()
         try:
             with context.Pool(workers) as pool:
                 done = 0
@@ -492,6 +498,7 @@ class SiteBuilder:
                         progress(f"  compass pages: {done:,} of {len(areas):,} areas")
         finally:
             _FORKED = None
+            gc.unfreeze()
 
     # --- one area ---
 
