@@ -23,6 +23,7 @@ the build stops at once. `full=True` rebuilds everything.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -48,6 +49,7 @@ from basismonitor.site.data import (
     label_of,
     load_edition,
     node_labels,
+    plain_values,
     quadrant_rank,
     records,
     similar_areas,
@@ -470,11 +472,20 @@ class SiteBuilder:
     def areas(self, areas: list[dict]) -> None:
         """The pages of these areas, their downloads formatted a batch at a time."""
         step = self.downloads.batch
-        for i in range(0, len(areas), step):
-            batch = areas[i : i + step]
-            self.downloads.load([a["area_code"] for a in batch])
-            for area in batch:
-                self.area(area)
+        # the builder's tens of millions of objects (rows, lookups, trend series) live as long as
+        # the build: kept out of the collector's full passes, which each walked all of them
+        # (a national page took ~0.7 s longer in one process than in a forked worker)
+        frozen = gc.get_freeze_count()
+        gc.freeze()
+        try:
+            for i in range(0, len(areas), step):
+                batch = areas[i : i + step]
+                self.downloads.load([a["area_code"] for a in batch])
+                for area in batch:
+                    self.area(area)
+        finally:
+            if not frozen:
+                gc.unfreeze()
 
     def _areas_in_processes(self, areas: list[dict], workers: int, progress) -> None:
         """The area pages in `workers` forked processes: each inherits this builder (the
@@ -483,6 +494,10 @@ class SiteBuilder:
         global _FORKED
         context = multiprocessing.get_context("fork")
         _FORKED = (self, areas, workers)
+        # the builder's millions of Python objects (rows, lookups, trend series) out of the
+        # collector's reach: a collection in a worker would otherwise touch, and so copy, every
+        # page of them in every worker (copy-on-write)
+        gc.freeze()
         try:
             with context.Pool(workers) as pool:
                 done = 0
@@ -492,6 +507,7 @@ class SiteBuilder:
                         progress(f"  compass pages: {done:,} of {len(areas):,} areas")
         finally:
             _FORKED = None
+            gc.unfreeze()
 
     # --- one area ---
 
@@ -715,11 +731,14 @@ class SiteBuilder:
     def _trend_data(self):
         facts = self.ed.facts
         series: dict[tuple[str, str], dict[int, float | None]] = {}
-        columns = ["area_code", "is_city", "indicator_code", "period", "value", "suppressed"]
-        for row in facts[columns].itertuples(index=False):
-            key = ("" if bool(row.is_city) else row.area_code, row.indicator_code)
-            value = None if bool(row.suppressed) else clean(row.value)
-            series.setdefault(key, {})[int(row.period)] = value
+        # column lists, not itertuples (a national edition has ~3 M facts)
+        for area, is_city, indicator, period, value, suppressed in zip(
+            facts["area_code"].tolist(), facts["is_city"].tolist(),
+            facts["indicator_code"].tolist(), facts["period"].tolist(),
+            plain_values(facts["value"]), facts["suppressed"].tolist(), strict=True,
+        ):
+            key = ("" if bool(is_city) else area, indicator)
+            series.setdefault(key, {})[int(period)] = None if bool(suppressed) else value
         return series, sorted({int(p) for p in facts["period"]})
 
     def sparkline(self, area: str, indicator: str, unit: str | None) -> str:
@@ -966,13 +985,14 @@ def _row_digests(frame) -> dict[str, bytes]:
     if frame.empty:
         return {}
     rows = pd.util.hash_pandas_object(_hashable(frame), index=False).to_numpy()
-    codes = frame["area_code"].astype(str).to_numpy()
-    order = np.lexsort((rows, codes))
-    codes, rows = codes[order], rows[order]
-    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    ends = np.r_[starts[1:], len(codes)]
+    # the codes as sorted integers: a lexsort over the text itself took ~30 s on national facts
+    numbers, names = pd.factorize(frame["area_code"].astype(str).to_numpy(), sort=True)
+    order = np.lexsort((rows, numbers))
+    numbers, rows = numbers[order], rows[order]
+    starts = np.flatnonzero(np.r_[True, numbers[1:] != numbers[:-1]])
+    ends = np.r_[starts[1:], len(numbers)]
     head = ",".join(map(str, frame.columns)).encode()
-    return {codes[a]: hashlib.sha256(head + rows[a:b].tobytes()).digest()
+    return {names[numbers[a]]: hashlib.sha256(head + rows[a:b].tobytes()).digest()
             for a, b in zip(starts, ends, strict=True)}
 
 

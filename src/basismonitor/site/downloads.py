@@ -20,7 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from basismonitor.site.data import Edition, clean
 
@@ -470,6 +472,17 @@ class AreaDownloads:
             [(r, nl_text("suppression_reason", r)) for r in sorted(reasons)],
             columns=["reason", "nl"],
         ).astype({"reason": "object", "nl": "object"})
+        # each table once as Arrow (the columns the queries read), with every area's row
+        # positions: a batch's query reads only the batch's rows (taken from these), and a
+        # forked page builder shares them unchanged. Registering the whole pandas frames in every
+        # process converted each national table to Python objects again (~25 s and gigabytes
+        # per page worker).
+        self.tables: dict[str, pa.Table] = {}
+        self.rows_of: dict[str, dict[str, np.ndarray]] = {}
+        for name, frame in self.frames.items():
+            used = [c for c in frame.columns if c in KEEP[name] or c in QUERIED]
+            self.tables[name] = pa.Table.from_pandas(frame[used], preserve_index=False)
+            self.rows_of[name] = _positions(frame["area_code"])
         self._pid = os.getpid()  # a connection opened in another process is in a page worker
         self._con: tuple[int, duckdb.DuckDBPyConnection] | None = None
         self._cache: dict[str, dict[str, tuple[list[str], list[str], list[str]]]] = {}
@@ -480,8 +493,8 @@ class AreaDownloads:
         if self._con is None or self._con[0] != os.getpid():
             forked = os.getpid() != self._pid  # the workers share the cores: one thread each
             con = duckdb.connect(config={"threads": 1 if forked else os.cpu_count() or 1})
-            for name, frame in self.frames.items():
-                con.register(name, frame)
+            for name, table in self.tables.items():
+                con.register(name, table.slice(0, 0))  # the schema (_build_queries)
             con.register("node_labels", self.labels)
             con.register("reasons_nl", self.reasons)
             self._con = (os.getpid(), con)
@@ -576,12 +589,17 @@ class AreaDownloads:
         for name, (sql, _) in self._queries.items():
             for code in codes:
                 cache[code][name] = ([], [], [])
+            empty = np.empty(0, dtype=np.int64)
+            positions = np.concatenate([self.rows_of[name].get(c, empty) for c in codes])
+            con.register(name, self.tables[name].take(pa.array(positions, type=pa.int64())))
             for area, line, nl_line, cells in con.execute(sql).fetchall():
                 lines, nl_lines, rows = cache[area][name]
                 lines.append(line)
                 nl_lines.append(nl_line)
                 rows.append(cells)
         con.unregister("batch")
+        for name, table in self.tables.items():
+            con.register(name, table.slice(0, 0))
         self._cache = cache
 
     def write(self, folder: Path, code: str, name: str) -> None:
@@ -610,6 +628,21 @@ class AreaDownloads:
             area_name=name,
             gemeente_name=self.ed.gemeente_name,
         )
+
+
+# the columns the download queries read besides KEEP's (filters, joins, the facts' node)
+QUERIED = {"area_code", "is_city", "indicator_code", "node_level", "node_code",
+           "suppression_reason", "estimation_method"}
+
+
+def _positions(codes: pd.Series) -> dict[str, np.ndarray]:
+    """{area_code: the positions of its rows, in table order}."""
+    values = codes.astype(str).to_numpy()
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]]) if len(ordered) else []
+    ends = np.r_[starts[1:], len(ordered)] if len(ordered) else []
+    return {ordered[a]: order[a:b] for a, b in zip(starts, ends, strict=True)}
 
 
 def _csv_field(column: str, dtype: str, integer: bool) -> str:

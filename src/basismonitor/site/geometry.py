@@ -19,6 +19,7 @@ thinner than the grid (0.1 unit): tests/site/test_site_geometry.py bounds it.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -333,6 +334,9 @@ def polar(r: float, angle: float, cx: float = 0.0, cy: float = 0.0) -> tuple[flo
     return cx + r * math.sin(t), cy - r * math.cos(t)
 
 
+# the compass's cells are the same on every page: each of its ~90 paths is formatted once per
+# process, not four times per page (a pure function of its arguments)
+@functools.lru_cache(maxsize=4096)
 def sector_path(
     r0: float,
     r1: float,
