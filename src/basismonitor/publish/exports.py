@@ -28,7 +28,8 @@ What is published per edition (docs/QUALITY.md, "What a published edition holds"
 
 List columns (load_ids) are published as one comma-separated string in every format: Power Query
 and Tableau cannot read a nested list. The warehouse keeps the list.
-  manifest.json        files, rows, checksums, versions, the source loads, the gate's summary
+  manifest.json        files, rows, checksums, versions, the source loads, the gate's summary,
+                       the content key (below)
   publication.json     when it was published and the checksum of the DuckDB file
   validation/          the gate's Data Docs
   site/                the compass pages: not written here. The site is a stage of its own
