@@ -39,17 +39,17 @@ and Tableau cannot read a nested list. The warehouse keeps the list.
                        failed site build leaves the data published and the last site in place.
 
 The data files (Parquet, CSV, xlsx) and manifest.json are byte-identical when the same warehouse
-is published again.
+is published again. DuckDB database files are not byte-reproducible (their block layout depends
+on the writer's threads), so the DuckDB file is listed in the manifest without a checksum, and its
+checksum goes to publication.json with the publication time.
 
 A re-publication with nothing changed writes nothing: before writing, publish computes a content
-key of what it would publish (_content_key: every exported table's columns, types, row count and
-an order-independent sum of its rows' hashes; the mart descriptions; the source loads, the gate's
+key of what it would publish (_plan: every exported table's columns, types, row count and an
+order-independent sum of its rows' hashes; the mart descriptions; the source loads, the gate's
 summary and its report; the settings; the package versions and the publish code) and compares it
 with the key in the published edition's manifest ("content_key"). Equal keys and an intact
 edition (every listed file present with its size) leave exports/<edition>/ and its site as they
-are (Published.unchanged); `force=True` rewrites anyway. DuckDB database files are not byte-reproducible (their block layout depends
-on the writer's threads), so the DuckDB file is listed in the manifest without a checksum, and its
-checksum goes to publication.json with the publication time.
+are (Published.unchanged); `force=True` rewrites anyway.
 
 Only the marts are exported: aggregates with suppression applied. Respondent-level data never
 leaves the warehouse: a mart with a column on the gate's denylist stops the publication.
