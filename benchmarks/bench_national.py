@@ -16,8 +16,9 @@
     areas of the staged exports (set-up and seconds per area, extrapolated to all areas; stopped
     after `--publish-timeout` seconds too). `--warehouse W`: the stages run on W, which is kept
     (publish and site of an earlier run's warehouse). `--republish-runs N`: after the last stage, publish
-    and site are run N times more on the same warehouse and exports (nothing changed; issue 22's
-    re-publish target), each timed as a stage.
+    and site (those of them in --stages) are run N times more on the same warehouse and exports
+    (nothing changed; issue 22's re-publish target), each timed as a stage; publish then finds
+    the edition unchanged and writes nothing.
 (b) Adding a wave, `--wave-runs` times: a warehouse with every wave but the last ingested and
     built (made once, not timed in the ratio), then per run on a copy: land the last wave
     (ingest), then on two copies of that warehouse, one after the other: the incremental build
@@ -242,21 +243,22 @@ def refresh_run(inbox: Path, work: Path, stages: list[str], args) -> dict:
         print(f"  {stage}: {r['seconds']:.1f} s, peak {r['peak_mib']:.0f} MiB RSS, "
               f"{r['peak_pss_mib']:.0f} MiB PSS"
               + (" (stopped at the timeout)" if r["timed_out"] else ""), flush=True)
-    if args.republish_runs and {"publish", "site"} <= set(stages):
+    again_stages = [s for s in ("publish", "site") if s in stages]
+    if args.republish_runs and again_stages:
         run["republish"] = []
         for i in range(args.republish_runs):
             again = {}
-            for stage in ("publish", "site"):
+            for stage in again_stages:
                 r = run_stage(stage, warehouse, inbox, work, docs=docs,
                               timeout=args.publish_timeout, log=log)
                 again[stage] = {"seconds": r["seconds"], "peak_mib": r["peak_mib"],
                                 "peak_pss_mib": r["peak_pss_mib"], "timed_out": r["timed_out"],
                                 "progress": [t for _, t in r["progress"]][-3:]}
-            again["seconds"] = again["publish"]["seconds"] + again["site"]["seconds"]
+            again["seconds"] = sum(again[s]["seconds"] for s in again_stages)
             run["republish"].append(again)
-            print(f"  re-publish {i + 1} (nothing changed): publish "
-                  f"{again['publish']['seconds']:.1f} s + site {again['site']['seconds']:.1f} s = "
-                  f"{again['seconds']:.1f} s", flush=True)
+            print(f"  re-publish {i + 1} (nothing changed): "
+                  + " + ".join(f"{s} {again[s]['seconds']:.1f} s" for s in again_stages)
+                  + f" = {again['seconds']:.1f} s", flush=True)
     return run
 
 
@@ -481,8 +483,10 @@ def report(path: Path, top: int) -> None:
             print(f"\n  re-publish {i} with nothing changed, last run: {again['seconds']:.1f} s"
                   + "".join(f"; {s} {again[s]['seconds']:.1f} s (peak {again[s]['peak_mib']:.0f}"
                             f" MiB RSS, {again[s]['peak_pss_mib']:.0f} MiB PSS)"
-                            for s in ("publish", "site")))
-            print(f"    site said: {again['site']['progress'][-1] if again['site']['progress'] else ''}")
+                            for s in ("publish", "site") if s in again))
+            for s in ("publish", "site"):
+                if s in again and again[s]["progress"]:
+                    print(f"    {s} said: {again[s]['progress'][-1]}")
     wave = doc.get("add_wave")
     if wave:
         med = wave["median"]

@@ -27,6 +27,8 @@ params: `edition` (the survey wave the compass shows; default the last wave befo
 2. **transform**: one `dbt build` (models and dbt's tests) on the DuckDB warehouse.
 3. **validate**: the Great Expectations gate on the marts; a critical failure stops here.
 4. **publish**: exports/<edition>/ written aside and moved into place; `exports/latest` follows.
+   An edition already published with the same content is left as it is (the log says
+   `edition <N> unchanged`).
 5. **site**: the compass pages of the published edition (`exports/<edition>/site/`), from the
    published files; only the areas whose figures changed are rebuilt. A failure leaves the
    published data and the previous site in place: clear the `site` task alone to retry.

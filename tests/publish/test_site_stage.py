@@ -36,7 +36,9 @@ def test_a_republication_keeps_the_site_and_the_stage_reuses_every_page(refreshe
     pages, inodes = _tree(edition_dir / "site" / "area"), _inodes(edition_dir / "site")
     assert pages
 
-    publish(exports)  # the same warehouse again: a re-publication with nothing changed
+    # the same warehouse again, forced (unforced, nothing changed, publish writes nothing:
+    # tests/publish/test_republish_unchanged.py): a new edition folder, the site moved over
+    assert not publish(exports, force=True).unchanged
     assert _tree(edition_dir / "site" / "area") == pages  # the previous site, moved over
     messages: list[str] = []
     pipeline.site(exports, edition, progress=messages.append)

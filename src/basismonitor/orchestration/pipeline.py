@@ -194,15 +194,21 @@ def check_vanished(warehouse: Path, exports: Path, edition: int, *, allow: bool 
 
 
 def publish(warehouse: Path, exports: Path, edition: int, *, docs_dir: Path | None = None,
-            progress: Progress = print, allow_vanished: bool = False):
+            progress: Progress = print, allow_vanished: bool = False, force: bool = False):
+    """Export the edition (basismonitor.publish.exports.publish_edition); an edition published
+    with the same content is left as it is (`published.unchanged`) unless `force`."""
     from basismonitor.publish.exports import publish_edition
 
     check_vanished(warehouse, exports, edition, allow=allow_vanished, progress=progress)
     with writing(warehouse, "publish", progress, writes=False):
         published = publish_edition(warehouse, exports, edition, validation_docs=docs_dir,
-                                    progress=progress)
+                                    progress=progress, force=force)
     latest = os.readlink(Path(exports) / "latest") if (Path(exports) / "latest").is_symlink() else "-"
-    progress(f"published edition {edition} to {published.path} (exports/latest -> {latest})")
+    if published.unchanged:
+        progress(f"edition {edition} unchanged: {published.path} kept as published, nothing "
+                 f"rewritten (exports/latest -> {latest})")
+    else:
+        progress(f"published edition {edition} to {published.path} (exports/latest -> {latest})")
     return published
 
 

@@ -122,7 +122,7 @@ def _run_publish(args) -> int:
     with writing(s.warehouse, "publish", writes=False):
         gate = validate(s.warehouse, s.edition)
         publish(s.warehouse, s.exports, s.edition, docs_dir=gate.docs_dir,
-                allow_vanished=args.allow_vanished)
+                allow_vanished=args.allow_vanished, force=args.force)
     if not args.no_site:
         site(s.exports, s.edition)
     return 0
@@ -161,6 +161,9 @@ def register(subparsers) -> None:
     _common(p, exports=True)
     _vars(p)
     _allow_vanished(p)
+    p.add_argument("--force", action="store_true",
+                   help="rewrite the edition even when it is published with the same content "
+                        "(by default an unchanged edition is left as it is)")
     _no_site(p)
     p.set_defaults(func=_clean_errors(_run_publish))
 

@@ -28,7 +28,8 @@ What is published per edition (docs/QUALITY.md, "What a published edition holds"
 
 List columns (load_ids) are published as one comma-separated string in every format: Power Query
 and Tableau cannot read a nested list. The warehouse keeps the list.
-  manifest.json        files, rows, checksums, versions, the source loads, the gate's summary
+  manifest.json        files, rows, checksums, versions, the source loads, the gate's summary,
+                       the content key (below)
   publication.json     when it was published and the checksum of the DuckDB file
   validation/          the gate's Data Docs
   site/                the compass pages: not written here. The site is a stage of its own
@@ -42,6 +43,14 @@ is published again. DuckDB database files are not byte-reproducible (their block
 on the writer's threads), so the DuckDB file is listed in the manifest without a checksum, and its
 checksum goes to publication.json with the publication time.
 
+A re-publication with nothing changed writes nothing: before writing, publish computes a content
+key of what it would publish (_plan: every exported table's columns, types, row count and an
+order-independent sum of its rows' hashes; the mart descriptions; the source loads, the gate's
+summary and its report; the settings; the package versions and the publish code) and compares it
+with the key in the published edition's manifest ("content_key"). Equal keys and an intact
+edition (every listed file present with its size) leave exports/<edition>/ and its site as they
+are (Published.unchanged); `force=True` rewrites anyway.
+
 Only the marts are exported: aggregates with suppression applied. Respondent-level data never
 leaves the warehouse: a mart with a column on the gate's denylist stops the publication.
 """
@@ -52,6 +61,7 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -116,6 +126,11 @@ EXCEL_MAX_ROWS = EXCEL_SHEET_ROWS
 # dbt Labs' jaffle-shop; mart_models() reads their `models:` entries.
 MARTS_YAML = DBT_PROJECT_DIR / "models" / "marts"
 VERSIONED_PACKAGES = ("basismonitor", "dbt-core", "dbt-duckdb", "duckdb", "great-expectations")
+# Also keyed (not in the manifest): packages whose output lands in the published bytes (pyarrow
+# writes the Parquet files and names itself in them; the spatial extension the GeoParquet column).
+KEYED_PACKAGES = ("pyarrow", "duckdb-extension-spatial")
+# The recipe of the content key: a new one re-publishes every edition once.
+CONTENT_KEY_FORMAT = 1
 
 
 class PrivacyViolation(RuntimeError):
@@ -128,6 +143,8 @@ class Published:
     path: Path
     files: list[dict]
     manifest: dict = field(default_factory=dict)
+    # True when nothing was written: the edition as published had the same content key
+    unchanged: bool = False
 
 
 def check_privacy(con: duckdb.DuckDBPyConnection, tables=EXPORTED_TABLES) -> None:
@@ -491,9 +508,9 @@ def _write_duckdb(warehouse: Path, path: Path, tables: dict[str, list[tuple[str,
     os.chmod(path, 0o644)
 
 
-def _versions() -> dict[str, str]:
+def _versions(packages: tuple[str, ...] = VERSIONED_PACKAGES) -> dict[str, str]:
     found = {}
-    for package in VERSIONED_PACKAGES:
+    for package in packages:
         try:
             found[package] = version(package)
         except PackageNotFoundError:
@@ -632,6 +649,149 @@ def _point_latest(exports: Path, edition: int) -> bool:
     return True
 
 
+# --- the content key ----------------------------------------------------------------------------
+
+def _digest(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _files_digest(paths: list[Path], root: Path | None = None) -> str:
+    """SHA-256 over the files' names (relative to root) and bytes, in name order."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(str(path.relative_to(root) if root else path.name).encode() + b"\0")
+        digest.update(file_sha256(path).encode())
+    return digest.hexdigest()
+
+
+def _tree_files(folder: Path) -> list[Path]:
+    return [p for p in Path(folder).rglob("*") if p.is_file()]
+
+
+def _code_digest() -> str:
+    """The publish package's source: a change to how the files are written re-publishes."""
+    return _files_digest(sorted(Path(__file__).parent.glob("*.py")))
+
+
+def _report_digest(validation_docs: Path | None) -> dict | None:
+    """What the copy of the gate's report (validation/) would show.
+
+    A report of the gate (it has gate_result.json) is keyed by what it reports, not by its bytes:
+    every run of the gate writes its run time into the pages' names and text, random element ids,
+    and a fingerprint of a table it reads in no fixed order, so two runs on the same warehouse
+    never give the same bytes, and `basismonitor publish` (which runs the gate first) would
+    rewrite an unchanged edition every time. What a run reports is gate_result.json (the gate
+    writes no timings there), under the suites (expectations/) and the code and GX version that
+    render it; an unchanged edition keeps the report of its publication. Any other folder is
+    keyed by its bytes."""
+    if not validation_docs or not Path(validation_docs).exists():
+        return None
+    folder = Path(validation_docs)
+    result = folder / "gate_result.json"
+    if not result.is_file():
+        return {"files": _files_digest(_tree_files(folder), folder)}
+    from basismonitor.config import EXPECTATIONS_DIR
+    from basismonitor.quality import data_docs_offline, validation
+
+    return {
+        "gate_result": file_sha256(result),
+        "suites": _files_digest(_tree_files(EXPECTATIONS_DIR), EXPECTATIONS_DIR)
+        if EXPECTATIONS_DIR.is_dir() else None,
+        "gate_code": _files_digest([Path(validation.__file__), Path(data_docs_offline.__file__)]),
+    }
+
+
+def _table_digest(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, str]:
+    """Rows and an order-independent digest of a table's content: the sum of every row's DuckDB
+    hash (a 64-bit hash of all its values; summed, not XORed, so duplicate rows count). Reads the
+    table once: ~3 s for the national marts (5.3 M fact rows)."""
+    rows, total = con.sql(f"select count(*), coalesce(sum(hash(*columns(*))::hugeint), 0) "
+                          f"from {table}").fetchone()
+    return int(rows), f"{int(total):x}"
+
+
+@dataclass
+class _Plan:
+    """What publish would write, read from the warehouse before writing anything."""
+    source_loads: list[dict]
+    created: datetime
+    tables: dict[str, list[tuple[str, str]]]
+    rows: dict[str, int]
+    docs: dict[str, dict]
+    gate: dict | None
+    key: str
+
+
+def _plan(con: duckdb.DuckDBPyConnection, edition: int, validation_docs: Path | None,
+          source_loads: list[dict] | None, gate, excel_max_rows: int) -> _Plan:
+    """The edition's inputs and its content key: it changes whenever a published byte could
+    change for a reason other than the time of publication."""
+    if source_loads is None:
+        source_loads = [
+            dict(zip(("load_id", "source", "period", "file", "sha256", "rows_landed"), row,
+                     strict=True))
+            for row in con.sql(
+                "select load_id, source, period, file_path, sha256, rows_landed from raw.loads "
+                "where status = 'landed' order by source, period, file_path, load_id"
+            ).fetchall()
+        ]
+    created = con.sql("select max(loaded_at) from raw.loads where status = 'landed'"
+                      ).fetchone()[0] or datetime(2000, 1, 1)
+    tables = {table: _columns(con, table) for table in EXPORTED_TABLES}
+    rows, content = {}, {}
+    for table in EXPORTED_TABLES:
+        rows[table], content[table] = _table_digest(con, table)
+    docs = _mart_docs()
+    summary = _gate_summary(gate, validation_docs)
+    key = _digest({
+        "format": CONTENT_KEY_FORMAT,
+        "edition": edition,
+        "tables": {t: {"columns": tables[t], "rows": rows[t], "content": content[t]}
+                   for t in EXPORTED_TABLES},
+        "docs": docs,  # descriptions: Parquet metadata, workbook, DuckDB comments
+        "created": created,  # the workbook's document properties
+        "source_loads": source_loads,
+        "gate": summary,
+        "validation": _report_digest(validation_docs),
+        "settings": {"excel_max_rows": excel_max_rows, "excel_sheet_rows": EXCEL_SHEET_ROWS,
+                     "row_group_size": ROW_GROUP_SIZE, "workbook_left_out": WORKBOOK_LEFT_OUT},
+        "versions": {**_versions(), **_versions(KEYED_PACKAGES)},
+        "code": _code_digest(),
+    })
+    return _Plan(source_loads, created, tables, rows, docs, summary, key)
+
+
+def _unchanged(target: Path, key: str) -> tuple[dict, dict] | str | None:
+    """(manifest, publication) of the edition published at `target` when it has content key `key`
+    and is intact: every listed file there with its size, the DuckDB file with the size in
+    publication.json, manifest.json with its checksum there, the report folder if it had one.
+    A string says why an edition with that key is published again; None: no such edition."""
+    try:
+        manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+        publication = json.loads((target / "publication.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("content_key") != key:
+        return None
+    try:
+        if publication["manifest_sha256"] != file_sha256(target / "manifest.json"):
+            return "its manifest.json differs from the one publication.json lists"
+        listed = [(f["file"], f["bytes"]) for f in manifest["files"]]
+        listed.append((publication["duckdb"]["file"], publication["duckdb"]["bytes"]))
+        for name, size in listed:
+            path = target / name
+            if not path.is_file():
+                return f"{name} is missing"
+            if path.stat().st_size != size:
+                return f"{name} has {path.stat().st_size:,} bytes, not the {size:,} listed"
+        folder = (manifest.get("validation") or {}).get("folder")
+        if folder and not (target / folder / "index.html").is_file():
+            return f"its {folder}/ folder is incomplete"
+    except (KeyError, TypeError) as error:
+        return f"its manifest or publication.json lacks {error}"
+    return manifest, publication
+
+
 # --- the stage ----------------------------------------------------------------------------------
 
 def publish_edition(
@@ -644,6 +804,7 @@ def publish_edition(
     progress: Callable[[str], None] = print,
     gate=None,
     excel_max_rows: int = EXCEL_MAX_ROWS,
+    force: bool = False,
     _fail_after_files: int | None = None,
     _on_step: Callable[[str], None] | None = None,
 ) -> Published:
@@ -651,6 +812,8 @@ def publish_edition(
 
     `gate` (the GateResult that let this edition through; by default read from the report's
     gate_result.json in `validation_docs`) is summarised in the manifest.
+    When the edition as published has the content key of what would be written now and is
+    intact, nothing is written and the Published says `unchanged`; `force` rewrites anyway.
     `_fail_after_files` and `_on_step` are for tests: fail, or pause to be killed, mid-way.
     """
     warehouse = Path(warehouse).resolve()
@@ -659,15 +822,33 @@ def publish_edition(
     on_step = _on_step or (lambda _step: None)
     with _locked(exports):
         _recover(exports, progress)
+        target = exports / str(edition)
+        with duckdb.connect(str(warehouse), read_only=True, config=duckdb_config()) as con:
+            con.execute("set enable_progress_bar = false")
+            check_privacy(con)
+            plan = _plan(con, edition, validation_docs, source_loads, gate, excel_max_rows)
+        found = _unchanged(target, plan.key)
+        if isinstance(found, tuple) and not force:
+            manifest, publication = found
+            if not (exports / "latest").exists():
+                _point_latest(exports, edition)
+            progress(f"  edition {edition} unchanged since its publication at "
+                     f"{publication.get('published_at', '?')}: nothing rewritten "
+                     f"(key {plan.key[:16]})")
+            return Published(edition=edition, path=target, files=manifest["files"],
+                             manifest=manifest, unchanged=True)
+        if isinstance(found, tuple):
+            progress(f"  edition {edition} unchanged (key {plan.key[:16]}), rewritten as forced")
+        elif isinstance(found, str):
+            progress(f"  edition {edition} has the content to publish, but {found}: "
+                     "publishing it again")
         staging = exports / f".staging-{edition}-{uuid.uuid4().hex[:8]}"
         staging.mkdir()
         try:
-            manifest, files = _write_edition(warehouse, staging, edition, validation_docs,
-                                             source_loads, gate, excel_max_rows, progress,
-                                             on_step, _fail_after_files)
+            manifest, files = _write_edition(warehouse, staging, edition, validation_docs, plan,
+                                             excel_max_rows, progress, on_step, _fail_after_files)
             _fsync_tree(staging)
             on_step("staged")
-            target = exports / str(edition)
             _move_into_place(staging, target, on_step)
             _point_latest(exports, edition)
             _fsync(exports)
@@ -679,8 +860,8 @@ def publish_edition(
 
 
 def _write_edition(warehouse: Path, staging: Path, edition: int, validation_docs: Path | None,
-                   source_loads: list[dict] | None, gate, excel_max_rows: int,
-                   progress: Callable[[str], None], on_step: Callable[[str], None],
+                   plan: _Plan, excel_max_rows: int, progress: Callable[[str], None],
+                   on_step: Callable[[str], None],
                    fail_after_files: int | None) -> tuple[dict, list[dict]]:
     files: list[dict] = []
 
@@ -691,24 +872,9 @@ def _write_edition(warehouse: Path, staging: Path, edition: int, validation_docs
         if fail_after_files is not None and len(files) >= fail_after_files:
             raise RuntimeError("injected failure during publishing (test)")
 
-    docs = _mart_docs()
+    docs, tables, rows = plan.docs, plan.tables, plan.rows
     with duckdb.connect(str(warehouse), read_only=True, config=duckdb_config()) as con:
         con.execute("set enable_progress_bar = false")
-        check_privacy(con)
-        if source_loads is None:
-            source_loads = [
-                dict(zip(("load_id", "source", "period", "file", "sha256", "rows_landed"), row,
-                         strict=True))
-                for row in con.sql(
-                    "select load_id, source, period, file_path, sha256, rows_landed from raw.loads "
-                    "where status = 'landed' order by source, period, file_path, load_id"
-                ).fetchall()
-            ]
-        created = con.sql("select max(loaded_at) from raw.loads where status = 'landed'"
-                          ).fetchone()[0] or datetime(2000, 1, 1)
-        tables = {table: _columns(con, table) for table in EXPORTED_TABLES}
-        rows = {table: con.sql(f"select count(*) from {table}").fetchone()[0]
-                for table in EXPORTED_TABLES}
         for table, columns in tables.items():
             name = table.split(".")[-1]
             relation = _ordered(table, columns)
@@ -720,7 +886,7 @@ def _write_edition(warehouse: Path, staging: Path, edition: int, validation_docs
             listed(staging / f"{name}.nl.csv", table, rows[table], "csv (nl: ; and decimal comma)")
             progress(f"  exported {table}: {rows[table]:,} rows")
         workbook_path = staging / f"basismonitor_{edition}.xlsx"
-        workbook = _write_workbook(con, workbook_path, edition, tables, rows, docs, created,
+        workbook = _write_workbook(con, workbook_path, edition, tables, rows, docs, plan.created,
                                    excel_max_rows)
         listed(workbook_path, None, None, "xlsx")
         files[-1]["sheets"] = workbook["sheets"]
@@ -744,9 +910,11 @@ def _write_edition(warehouse: Path, staging: Path, edition: int, validation_docs
                     "publication.json",
         },
         "validation": {"folder": "validation" if (staging / "validation").exists() else None,
-                       "gate": _gate_summary(gate, validation_docs)},
-        "source_loads": source_loads,
+                       "gate": plan.gate},
+        "source_loads": plan.source_loads,
         "versions": _versions(),
+        # what was published, as publish_edition compares it before publishing again
+        "content_key": plan.key,
     }
     (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n",
                                            encoding="utf-8")
