@@ -46,14 +46,6 @@ def model(dbt, session):
     # The direct sums run on one thread over rows in a fixed order, and every frame is sorted.
     threads = session.sql("select current_setting('threads')").fetchone()[0]
     try:
-        session.execute("set threads = 1")
-        try:
-            direct = pd.concat(
-                [_direct(session, scored, int(w)) for w in sorted(todo["wave"])],
-                ignore_index=True,
-            )
-        finally:
-            session.execute(f"set threads = {int(threads)}")
         universe = session.sql(
             f"""
             select distinct l.wave, b.gemeente_code, b.area_code, b.buurt_code
@@ -84,14 +76,36 @@ def model(dbt, session):
             f"select wave, indicator_code, area_code, estimate, se from _sae_wijk "
             f"where not is_city and wave in ({waves}) order by wave, indicator_code, area_code"
         ).df()
+        # One wave at a time into a table, not one frame of every wave: a national wave has
+        # 1.2 M rows (~0.6 GB in pandas, ~4 GB at its peak on the way into DuckDB), and the
+        # frame of nine waves took the build to 18 GiB (issue 22's national run). The rows and
+        # their order are the same: the fits are per wave x indicator.
+        built_at = pd.Timestamp.now("UTC").tz_localize(None)
+        session.execute("drop table if exists _sae_out")
+        for wave in sorted(todo["wave"]):
+            session.execute("set threads = 1")
+            try:
+                direct = _direct(session, scored, int(wave))
+            finally:
+                session.execute(f"set threads = {int(threads)}")
+            table = small_area_table(direct, universe, cov, cfg, wijk_rows)
+            table = table.merge(todo, on="wave", how="inner")
+            table["built_at"] = built_at
+            session.register("_sae_wave", typed(session, table, columns))
+            try:
+                if session.sql("select count(*) from duckdb_tables() "
+                               "where table_name = '_sae_out' and temporary").fetchone()[0]:
+                    session.execute("insert into _sae_out select * from _sae_wave")
+                else:
+                    session.execute("create temp table _sae_out as select * from _sae_wave")
+            finally:
+                session.unregister("_sae_wave")
+            del direct, table
     finally:
         for name in ("_sae_respondents", "_sae_located", "_sae_buurten", "_sae_cov",
                      "_sae_settings", "_sae_catalogue", "_sae_wijk"):
             session.unregister(name)
-    table = small_area_table(direct, universe, cov, cfg, wijk_rows)
-    table = table.merge(todo, on="wave", how="inner")
-    table["built_at"] = pd.Timestamp.now("UTC").tz_localize(None)
-    return typed(session, table, columns)
+    return session.table("_sae_out")
 
 
 def _direct(session, scored, wave: int) -> pd.DataFrame:
