@@ -28,7 +28,7 @@ pid=$!
 # progress on the terminal: one line per finished ingest/validate/publish task and for the dbt build
 # (the per-model node tasks after it are summed up by dbt's own "Done." line), the gate, the edition
 tail -n +1 -f "$log" --pid "$pid" 2>/dev/null \
-  | grep --line-buffered -oE "\[DAG TEST\] end task task_id=[^ ]+( map_index=[0-9-]+)?|[0-9:]+  Done\. PASS=[^\[]*|quality gate [a-z]+[^\[]*|published edition [^\[]*|DagRun Finished: .*state=[a-z]+" \
+  | grep --line-buffered -oE "\[DAG TEST\] end task task_id=[^ ]+( map_index=[0-9-]+)?|[0-9:]+  Done\. PASS=[^\[]*|quality gate [a-z]+[^\[]*|published edition [^\[]*|edition [0-9]+ unchanged: [^\[]*|DagRun Finished: .*state=[a-z]+" \
   | grep --line-buffered -vE "task_id=transform\.[^ ]*(\.(run|test|seed)|_run|_seed|_done) " \
   | sed -u -e 's/\[DAG TEST\] end task task_id=/  done: /' -e 's/^[0-9:]*  Done\./  dbt build done:/' -e 's/DagRun Finished: .*state=/DAG run state: /'
 wait "$pid"
