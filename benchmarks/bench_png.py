@@ -1,5 +1,7 @@
 """The compass PNG: resvg rendering the standalone SVG (basismonitor.site.raster now) against the
-hand-written numpy rasteriser with a bitmap font it replaced (issue 19, point 9), in one run.
+hand-written numpy rasteriser with a bitmap font it replaced (issue 19, point 9), in one run; and
+resvg on the same chart with its hatch as shapes (what the site draws its PNGs from since issue
+22) against the hatch pattern of the SVG file.
 
 A compass of national size (4 quadrants, 12 themes, 80 indicators, a few suppressed) is drawn
 for `--areas` areas with different classes; both renderers make the same 900 px wide PNG. The
@@ -7,6 +9,7 @@ baseline is the old module as it was at commit 081ffed, read from git (it import
 basismonitor.site.svg still has). CPU seconds (process time) and wall seconds per PNG.
 
     .venv/bin/python benchmarks/bench_png.py --areas 40
+    .venv/bin/python benchmarks/bench_png.py --areas 20 --suppressed-every 2   # mostly hatched
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ def old_raster():
     return module_at(BASELINE_COMMIT, "src/basismonitor/site/raster.py")
 
 
-def compasses(areas: int):
+def compasses(areas: int, suppressed_every: int = 17):
     from basismonitor.site import palette
     from basismonitor.site.geometry import TreeNode, compass_layout
     from basismonitor.site.svg import NodeView, node_summary
@@ -53,7 +56,7 @@ def compasses(areas: int):
             judged = cell.quadrant != "samenstelling"
             classes = palette.JUDGED_CLASSES if judged else palette.COMPOSITION_CLASSES
             klass = classes[(i + a) % len(classes)]
-            hidden = (i + a) % 17 == 0 and cell.level == "indicator"
+            hidden = (i + a) % suppressed_every == 0 and cell.level == "indicator"
             summary = node_summary(cell.code, judged=judged, klass=klass, index=90.0 + (i + a) % 30,
                                    suppressed=hidden, reason="minder dan 50 respondenten")
             views[cell.key] = NodeView(cell.key, cell.code, judged, klass, 90.0 + (i + a) % 30,
@@ -66,13 +69,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--areas", type=int, default=40)
     parser.add_argument("--runs", type=int, default=3, help="the median of this many runs")
+    parser.add_argument("--suppressed-every", type=int, default=17,
+                        help="every Nth indicator cell is suppressed (drawn hatched)")
     args = parser.parse_args()
+    from basismonitor.site.geometry import hatch_stripes
     from basismonitor.site.raster import svg_to_png
     from basismonitor.site.svg import compass_svg
 
     labels = {"samenstelling": "Samenstelling", "fysiek": "Fysieke omgeving",
               "leefbaarheid": "Leefbaarheid en veiligheid", "sociaal": "Sociale omgeving"}
-    charts = compasses(args.areas)
+    charts = compasses(args.areas, args.suppressed_every)
+    stripes = hatch_stripes(charts[0][0])  # once per build, as the site does
+    hatched = sum(v.fill.hatched for v in charts[0][1].values())
     old = old_raster()
     raster = old.RingRaster(charts[0][0])  # made once per build, as the old site did
     heading = ("Statuskompas Wijk", "WK000100 · editie 2024 · index: stad = 100")
@@ -82,12 +90,18 @@ def main() -> None:
                           standalone=True, heading=heading)
         return svg_to_png(svg)
 
+    def shapes(cells, views):
+        svg = compass_svg(cells, views, labels, prefix="status", title="t", desc="d",
+                          standalone=True, heading=heading, stripes=stripes)
+        return svg_to_png(svg)
+
     def bitmap(cells, views):
         return old.compass_png(raster, views, labels, heading=heading)
 
     runs: dict[str, list[tuple[float, float, float]]] = {}
     for _ in range(args.runs):  # the two alternate within a run: the same load for both
-        for name, render in (("bitmap (old)", bitmap), ("resvg (new)", resvg)):
+        for name, render in (("bitmap (old)", bitmap), ("resvg (new)", resvg),
+                             ("resvg, hatch as shapes", shapes)):
             render(*charts[0])  # warm up
             cpu, wall = time.process_time(), time.perf_counter()
             size = 0
@@ -99,14 +113,20 @@ def main() -> None:
     results = {name: tuple(statistics.median(r[i] for r in rs) for i in range(3))
                for name, rs in runs.items()}
     ratios = [n[0] / b[0] for n, b in zip(runs["resvg (new)"], runs["bitmap (old)"], strict=True)]
-    print(f"{args.areas} compasses of {len(charts[0][0])} cells, 900 px wide, median of "
+    shape_ratios = [n[0] / b[0] for n, b in zip(runs["resvg, hatch as shapes"],
+                                                runs["resvg (new)"], strict=True)]
+    print(f"{args.areas} compasses of {len(charts[0][0])} cells ({hatched} hatched in the "
+          f"first), 900 px wide, median of "
           f"{args.runs} runs; "
           f"{platform.processor() or platform.machine()}, python {platform.python_version()}")
     for name, (cpu, wall, size) in results.items():
-        print(f"  {name:14s} {cpu * 1000:7.1f} ms CPU  {wall * 1000:7.1f} ms wall  "
+        print(f"  {name:22s} {cpu * 1000:7.1f} ms CPU  {wall * 1000:7.1f} ms wall  "
               f"{size / 1024:6.1f} KiB per PNG")
     print("  resvg / bitmap CPU per run: " + ", ".join(f"{r:.2f}x" for r in ratios)
           + f"; median {statistics.median(ratios):.2f}x")
+    print("  hatch as shapes / hatch pattern CPU per run: "
+          + ", ".join(f"{r:.2f}x" for r in shape_ratios)
+          + f"; median {statistics.median(shape_ratios):.2f}x")
 
 
 if __name__ == "__main__":

@@ -56,7 +56,7 @@ from basismonitor.site.data import (
     tree_nodes,
 )
 from basismonitor.site.downloads import AreaDownloads
-from basismonitor.site.geometry import Shape, compass_layout, map_shapes
+from basismonitor.site.geometry import Shape, compass_layout, hatch_stripes, map_shapes
 from basismonitor.site.palette import Fill, css_rules, legend_entries, node_fill
 from basismonitor.site.quality import quality_context
 from basismonitor.site.raster import RENDERER, svg_to_png
@@ -75,7 +75,9 @@ SIMILAR_K = 5
 SOURCE_KIND_NL = {"survey": "enquête", "registry": "registratie", "activity": "activiteiten"}
 PNG_NOTE = (
     "Each PNG is the standalone SVG next to it rendered by resvg (basismonitor.site.raster) "
-    "with the font DejaVu Sans: one drawing in two formats; deterministic bytes."
+    "with the font DejaVu Sans: one drawing in two formats; deterministic bytes. Drawn from the "
+    "same chart with its hatching as shapes (the stripes cut out by DuckDB spatial) instead of "
+    "the SVG's hatch pattern: the same picture, which resvg draws several times faster."
 )
 DOWNLOADS = (
     (".xlsx", "Gegevens van de wijk (Excel)"),
@@ -338,6 +340,11 @@ class SiteBuilder:
         self.status_cells = compass_layout(tree_nodes(ed.status, self.labels))
         self.development_cells = compass_layout(tree_nodes(ed.development, self.labels))
         self.has_development = bool(self.development_cells)
+        # the hatch as shapes for the PNGs (one cut per layout, shared by every page)
+        self.stripes = {
+            "status": hatch_stripes(self.status_cells),
+            "development": hatch_stripes(self.development_cells),
+        }
         codes = {c.code for c in self.status_cells if c.level == "quadrant"}
         self.quadrants = sorted(codes, key=quadrant_rank)
         self.quadrant_labels = {q: label_of(self.labels, "quadrant", q) for q in self.quadrants}
@@ -558,7 +565,19 @@ class SiteBuilder:
                 self.out / "area" / f"{code}-{kind}.svg",
                 '<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n",
             )
-            (self.out / "area" / f"{code}-{kind}.png").write_bytes(svg_to_png(svg))
+            # the same chart with its hatch as shapes (resvg draws a pattern slowly)
+            png_svg = compass_svg(
+                cells,
+                views,
+                self.quadrant_labels,
+                prefix=kind,
+                title=title,
+                desc=desc,
+                standalone=True,
+                heading=heading,
+                stripes=self.stripes[kind],
+            )
+            (self.out / "area" / f"{code}-{kind}.png").write_bytes(svg_to_png(png_svg))
             inline[kind] = compass_svg(
                 cells, views, self.quadrant_labels, prefix=prefix, title=title, desc=desc
             )

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -392,3 +393,97 @@ def cell_at(cells: Sequence[Cell], x: float, y: float) -> Cell | None:
         if rel < (cell.a1 - cell.a0):
             return cell
     return None
+
+
+# --- the hatching of a compass drawn as shapes (for the PNG) --------------------------------------
+
+HATCH_PERIOD = 6.0  # the hatch pattern's tile (svg.hatch_pattern): a 2.2-wide stripe every 6 units,
+HATCH_STRIPE_WIDTH = 2.2  # turned 45 degrees about the origin
+ARC_STEP = 1.0  # degrees between the points that stand for an arc (0.01 unit off at r = 300)
+
+
+def _cell_ring(cell: Cell) -> list[tuple[float, float]]:
+    """The cell's outline as points (SVG units, y down), arcs in steps of at most ARC_STEP."""
+    span = cell.a1 - cell.a0
+    steps = max(2, math.ceil(span / ARC_STEP))
+    outer = [polar(cell.r1, cell.a0 + span * k / steps) for k in range(steps + 1)]
+    if span >= 359.999:
+        return outer  # a disc (the centre) or a whole ring's outer edge
+    if cell.r0 <= 0:
+        return [(0.0, 0.0), *outer]
+    return outer + [polar(cell.r0, cell.a1 - span * k / steps) for k in range(steps + 1)]
+
+
+def _wkt_polygon(rings: list[list[tuple[float, float]]]) -> str:
+    # y negated: ST_AsSVG writes y negated again (it assumes y-up data)
+    parts = (",".join(f"{x!r} {-y!r}" for x, y in (*ring, ring[0])) for ring in rings)
+    return "POLYGON(" + ",".join(f"({p})" for p in parts) + ")"
+
+
+def hatch_stripes(cells: Sequence[Cell], *, inset: float = 0.5) -> dict[str, str]:
+    """See _hatch_stripes; computed once per process for a layout (every page shares it)."""
+    return _hatch_stripes(tuple(cells), inset)
+
+
+@functools.lru_cache(maxsize=8)
+def _hatch_stripes(cells: tuple[Cell, ...], inset: float) -> dict[str, str]:
+    """{cell key: SVG path data of the hatch's stripes inside the cell}: the same stripes as the
+    45-degree hatch pattern (svg.hatch_pattern, userSpaceOnUse, so they line up across cells),
+    as shapes. `inset`: kept clear along the cell's edge (half its 1-unit white outline).
+
+    Why: resvg paints a pattern through an image shader, pixel by pixel; on a national compass
+    that was 60% of the PNG's time (BENCHMARKS.md, "The compass PNG's hatching"). The layout is
+    the same on every page, so the stripes are cut out once per build by DuckDB spatial (GEOS):
+    each cell shrunk by `inset`, intersected with the bands, written by ST_AsSVG.
+    """
+    import duckdb
+
+    from basismonitor.config import duckdb_config, load_spatial
+
+    if not cells:
+        return {}
+    root2 = math.sqrt(2.0)
+    period, width = HATCH_PERIOD * root2, HATCH_STRIPE_WIDTH * root2  # along x + y (y down)
+    reach = max(c.r1 for c in cells) + 2 * period
+    bands = []
+    for k in range(math.floor(-2 * reach / period) - 1, math.ceil(2 * reach / period) + 2):
+        c0, c1 = k * period, k * period + width  # the stripe: c0 <= x + y <= c1
+        if c1 < -2 * reach or c0 > 2 * reach:
+            continue
+        bands.append([(-reach, c0 + reach), (reach, c0 - reach),
+                      (reach, c1 - reach), (-reach, c1 + reach)])
+    rings = []
+    for cell in cells:
+        outline = _cell_ring(cell)
+        if cell.a1 - cell.a0 >= 359.999 and cell.r0 > 0:  # a whole ring: the inner edge a hole
+            hole = [polar(cell.r0, cell.a0 - 360.0 * k / 360) for k in range(361)]
+            rings.append(_wkt_polygon([outline, hole]))
+        else:
+            rings.append(_wkt_polygon([outline]))
+    with duckdb.connect(config=duckdb_config()) as con:
+        load_spatial(con)
+        rows = con.execute(
+            f"""with bands as (select ST_GeomFromText(unnest(?::varchar[])) as g),
+                cells as (
+                    select k, ST_Buffer(ST_GeomFromText(w), -{float(inset)!r}) as g
+                    from (select unnest(?::varchar[]) as k, unnest(?::varchar[]) as w)),
+                cut as (
+                    select k, ST_CollectionExtract(ST_Intersection(cells.g, bands.g), 3) as g
+                    from cells join bands on ST_Intersects(cells.g, bands.g))
+                -- one MULTIPOLYGON per cell: ST_AsSVG writes a collection's parts with ';'
+                select k, ST_AsSVG(ST_CollectionExtract(ST_ReducePrecision(ST_Collect(list(g
+                    order by ST_XMin(g), ST_YMin(g), ST_AsText(g))), {GRID!r}), 3), false, 1)
+                from cut where not ST_IsEmpty(g) group by k""",
+            [[_wkt_polygon([b]) for b in bands], [c.key for c in cells], rings],
+        ).fetchall()
+    stripes = {key: path for key, path in rows if path}
+    for key, path in stripes.items():
+        # one path of every hatched cell's stripes: a stray character would end resvg's reading
+        # of it there, and the cells after it would lose their stripes without an error
+        if not _PATH_DATA.fullmatch(path):
+            raise ValueError(f"hatch stripes of compass cell {key}: not plain path data: "
+                             f"{path[:80]!r}")
+    return stripes
+
+
+_PATH_DATA = re.compile(r"[MLZ0-9 .\-]*")
