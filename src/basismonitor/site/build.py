@@ -551,31 +551,16 @@ class SiteBuilder:
         inline = {}
         for kind, prefix, cells, views, title, desc, when in charts:
             heading = (title.rsplit(" ", 1)[0], f"{code} · {when} · index: stad = 100")
-            svg = compass_svg(
-                cells,
-                views,
-                self.quadrant_labels,
-                prefix=kind,
-                title=title,
-                desc=desc,
-                standalone=True,
-                heading=heading,
-            )
+            standalone = {"prefix": kind, "title": title, "desc": desc, "standalone": True,
+                          "heading": heading}
+            svg = compass_svg(cells, views, self.quadrant_labels, **standalone)
             write_text(
                 self.out / "area" / f"{code}-{kind}.svg",
                 '<?xml version="1.0" encoding="UTF-8"?>\n' + svg + "\n",
             )
             # the same chart with its hatch as shapes (resvg draws a pattern slowly)
             png_svg = compass_svg(
-                cells,
-                views,
-                self.quadrant_labels,
-                prefix=kind,
-                title=title,
-                desc=desc,
-                standalone=True,
-                heading=heading,
-                stripes=self.stripes[kind],
+                cells, views, self.quadrant_labels, **standalone, stripes=self.stripes[kind]
             )
             (self.out / "area" / f"{code}-{kind}.png").write_bytes(svg_to_png(png_svg))
             inline[kind] = compass_svg(
