@@ -82,6 +82,9 @@ def model(dbt, session):
         # their order are the same: the fits are per wave x indicator.
         built_at = pd.Timestamp.now("UTC").tz_localize(None)
         session.execute("drop table if exists _sae_out")
+        session.register("_sae_wave", typed(session, pd.DataFrame(), columns))
+        session.execute("create temp table _sae_out as select * from _sae_wave")
+        session.unregister("_sae_wave")
         for wave in sorted(todo["wave"]):
             session.execute("set threads = 1")
             try:
@@ -93,11 +96,7 @@ def model(dbt, session):
             table["built_at"] = built_at
             session.register("_sae_wave", typed(session, table, columns))
             try:
-                if session.sql("select count(*) from duckdb_tables() "
-                               "where table_name = '_sae_out' and temporary").fetchone()[0]:
-                    session.execute("insert into _sae_out select * from _sae_wave")
-                else:
-                    session.execute("create temp table _sae_out as select * from _sae_wave")
+                session.execute("insert into _sae_out select * from _sae_wave")
             finally:
                 session.unregister("_sae_wave")
             del direct, table
