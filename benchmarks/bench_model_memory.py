@@ -25,22 +25,16 @@ import importlib.util
 import os
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import duckdb
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+from _common import MemorySampler  # noqa: E402
+
 MODELS = REPO / "dbt_project" / "models"
-
-
-def rss_mib() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS"):
-                return int(line.split()[1]) // 1024
-    return 0
 
 
 def main() -> int:
@@ -99,24 +93,16 @@ def main() -> int:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
 
-    peak = [rss_mib()]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.is_set():
-            peak[0] = max(peak[0], rss_mib())
-            done.wait(0.2)
-
-    threading.Thread(target=sample, daemon=True).start()
+    mem = MemorySampler(interval=0.2).start()
     wall, cpu = time.perf_counter(), time.process_time()
     relation = module.model(Dbt(), con)
     con.register("_bm_result", relation)
     con.execute("create temp table _bm_rows as select * from _bm_result")
     rows = con.sql("select count(*) from _bm_rows").fetchone()[0]
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    done.set()
+    mem.stop()
     print(f"{args.model}{' at ' + args.at if args.at else ''}: {rows:,} rows, {wall:.1f} s wall, "
-          f"{cpu:.1f} s CPU, peak {peak[0]:,} MiB RSS; "
+          f"{cpu:.1f} s CPU, peak {mem.peak_mib:,.0f} MiB RSS; "
           f"load average {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if args.out:
         columns = [c for c in con.sql("select * from _bm_rows limit 0").columns if c != "built_at"]
