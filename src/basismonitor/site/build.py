@@ -77,7 +77,8 @@ PNG_NOTE = (
     "Each PNG is the standalone SVG next to it rendered by resvg (basismonitor.site.raster) "
     "with the font DejaVu Sans: one drawing in two formats; deterministic bytes. Drawn from the "
     "same chart with its hatching as shapes (the stripes cut out by DuckDB spatial) instead of "
-    "the SVG's hatch pattern: the same picture, which resvg draws several times faster."
+    "the SVG's hatch pattern: the same picture, which resvg draws faster (0.73x CPU on a "
+    "half-hatched compass)."
 )
 DOWNLOADS = (
     (".xlsx", "Gegevens van de wijk (Excel)"),

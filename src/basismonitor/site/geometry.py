@@ -431,8 +431,9 @@ def _hatch_stripes(cells: tuple[Cell, ...], inset: float) -> dict[str, str]:
     45-degree hatch pattern (svg.hatch_pattern, userSpaceOnUse, so they line up across cells),
     as shapes. `inset`: kept clear along the cell's edge (half its 1-unit white outline).
 
-    Why: resvg paints a pattern through an image shader, pixel by pixel; on a national compass
-    that was 60% of the PNG's time (BENCHMARKS.md, "The compass PNG's hatching"). The layout is
+    Why: resvg paints a pattern through an image shader, pixel by pixel; on the national
+    edition's pages the PNGs take 0.56x the CPU with the stripes as shapes (BENCHMARKS.md, "The
+    compass PNG's hatching"). The layout is
     the same on every page, so the stripes are cut out once per build by DuckDB spatial (GEOS):
     each cell shrunk by `inset`, intersected with the bands, written by ST_AsSVG.
     """
@@ -445,18 +446,17 @@ def _hatch_stripes(cells: tuple[Cell, ...], inset: float) -> dict[str, str]:
     root2 = math.sqrt(2.0)
     period, width = HATCH_PERIOD * root2, HATCH_STRIPE_WIDTH * root2  # along x + y (y down)
     reach = max(c.r1 for c in cells) + 2 * period
-    bands = []
-    for k in range(math.floor(-2 * reach / period) - 1, math.ceil(2 * reach / period) + 2):
-        c0, c1 = k * period, k * period + width  # the stripe: c0 <= x + y <= c1
-        if c1 < -2 * reach or c0 > 2 * reach:
-            continue
+    bands = []  # stripe k: k * period <= x + y <= k * period + width; |x + y| < 2 * reach
+    for k in range(math.floor(-2 * reach / period), math.ceil(2 * reach / period) + 1):
+        c0, c1 = k * period, k * period + width
         bands.append([(-reach, c0 + reach), (reach, c0 - reach),
                       (reach, c1 - reach), (-reach, c1 + reach)])
     rings = []
     for cell in cells:
         outline = _cell_ring(cell)
         if cell.a1 - cell.a0 >= 359.999 and cell.r0 > 0:  # a whole ring: the inner edge a hole
-            hole = [polar(cell.r0, cell.a0 - 360.0 * k / 360) for k in range(361)]
+            steps = math.ceil(360.0 / ARC_STEP)
+            hole = [polar(cell.r0, cell.a0 - 360.0 * k / steps) for k in range(steps + 1)]
             rings.append(_wkt_polygon([outline, hole]))
         else:
             rings.append(_wkt_polygon([outline]))

@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from html import escape
 
 from basismonitor.site import fmt
-from basismonitor.site.geometry import Cell, Projection, num, polar, sector_path
+from basismonitor.site.geometry import (
+    HATCH_PERIOD,
+    HATCH_STRIPE_WIDTH,
+    Cell,
+    Projection,
+    num,
+    polar,
+    sector_path,
+)
 from basismonitor.site.palette import (
     HATCH_BACKGROUND,
     HATCH_STRIPE,
@@ -32,10 +40,13 @@ def attr(value) -> str:
 
 
 def hatch_pattern(pattern_id: str) -> str:
+    """The hatch (geometry.HATCH_*: also what geometry.hatch_stripes cuts out as shapes)."""
+    p, w = num(HATCH_PERIOD), num(HATCH_STRIPE_WIDTH)
     return (
-        f'<pattern id="{pattern_id}" width="6" height="6" patternUnits="userSpaceOnUse" '
-        f'patternTransform="rotate(45)"><rect width="6" height="6" fill="{HATCH_BACKGROUND}"/>'
-        f'<rect width="2.2" height="6" fill="{HATCH_STRIPE}"/></pattern>'
+        f'<pattern id="{pattern_id}" width="{p}" height="{p}" patternUnits="userSpaceOnUse" '
+        f'patternTransform="rotate(45)"><rect width="{p}" height="{p}" '
+        f'fill="{HATCH_BACKGROUND}"/><rect width="{w}" height="{p}" fill="{HATCH_STRIPE}"/>'
+        "</pattern>"
     )
 
 
